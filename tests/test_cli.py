@@ -1,0 +1,51 @@
+"The `s2i` command, run as a user runs it, in its own process."
+import json, shutil
+from pathlib import Path
+import soundfile as sf, numpy as np
+from conftest import run
+
+def test_help(s2i):
+    r = run(s2i, '--help')
+    assert r.returncode == 0 and 'pairs' in r.stdout
+    r = run(s2i, 'pairs', '--help')
+    assert r.returncode == 0 and '--preset' in r.stdout and 'Preset name' in r.stdout
+
+def test_pairs_digits(s2i, tmp_path):
+    "The README's main job: all 2,500 digits pairs built, checked and summarised."
+    out = tmp_path/'digits'
+    r = run(s2i, 'pairs', '--preset', 'digits', '--out', out, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    s = json.loads((out/'summary.json').read_text())
+    assert (s['n_pairs'], s['n_usable'], s['n_skipped']) == (2500, 2500, 0)
+    assert abs(s['mismatch_rate'] - 0.3) < 1e-9
+    assert (out/'pairs.png').stat().st_size > 10_000
+    assert not list(out.glob('.*.part')), "temporary files left behind"
+
+def test_pairs_table_reports_bad_rows(s2i, tmp_path, data_dir):
+    "A pairs CSV with one good and two bad rows: the bad ones are listed with their reasons."
+    wav = sorted((data_dir/'fsdd'/'recordings').glob('*.wav'))[0]
+    from s2i_nb.data import read_mnist
+    from PIL import Image
+    Image.fromarray(read_mnist(data_dir)[0][0]).save(tmp_path/'a.png')
+    shutil.copy(wav, tmp_path/'a.wav')
+    sf.write(tmp_path/'quiet.wav', np.zeros(8000, np.float32), 8000)
+    (tmp_path/'broken.png').write_bytes(b'\x89PNG\r\n\x1a\n' + b'\0'*20)
+    (tmp_path/'pairs.csv').write_text('image,sound,label\na.png,a.wav,zero\na.png,quiet.wav,zero\nbroken.png,a.wav,zero\n')
+    r = run(s2i, 'pairs', '--source', tmp_path/'pairs.csv', '--out', tmp_path/'out')
+    assert r.returncode == 0, r.stderr
+    s = json.loads((tmp_path/'out'/'summary.json').read_text())
+    assert (s['n_pairs'], s['n_usable'], s['n_skipped']) == (3, 1, 2)
+    skipped = (tmp_path/'out'/'skipped.csv').read_text()
+    assert 'quiet.wav' in skipped and 'silent' in skipped and 'broken.png' in skipped and 'will not decode' in skipped
+
+def test_bad_paths_one_line(s2i, tmp_path):
+    "User errors are one line on stderr and a non-zero exit code, and leave no output behind."
+    for args, msg in [(('pairs', '--source', tmp_path/'missing'), 'no such file or folder'),
+                      (('pairs', '--data', tmp_path), 'no fsdd/recordings'),
+                      (('pairs', '--preset', 'nope'), 'Unknown preset')]:
+        r = run(s2i, *args, '--out', tmp_path/'out')
+        assert r.returncode == 2, (args, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1 and msg in r.stderr, r.stderr
+        assert not (tmp_path/'out').exists()
+    r = run(s2i, 'fly')
+    assert r.returncode == 2 and "unknown command 'fly'" in r.stderr
