@@ -12,7 +12,7 @@ from .core import *
 from .data import *
 
 # %% auto 0
-__all__ = ['COMMANDS', 'pair_source', 'build_pairs', 's2i_pairs', 'main']
+__all__ = ['COMMANDS', 'pair_source', 'build_pairs', 's2i_pairs', 'preset_classifiers', 's2i_curate', 'main']
 
 # %% ../nbs/10_cli.ipynb 6
 def pair_source(source:str|None, cfg:Preset, data:str|None=None, mismatch:float|None=None) -> PairSource:
@@ -69,9 +69,40 @@ def s2i_pairs(out:str='runs/pairs', # Folder for pairs.csv, skipped.csv, summary
     print(json.dumps({k:v for k,v in s.items() if not k.startswith('per_') or k=='per_split'}, indent=1))
     print(f"wrote {Path(out)}/{{pairs.csv,skipped.csv,summary.json,pairs.png}}")
 
-COMMANDS = {'pairs': s2i_pairs}
+# %% ../nbs/10_cli.ipynb 13
+def preset_classifiers(cfg:Preset, src=None, verbose:bool=True):
+    "The preset's image and sound classifiers for curation: the digit networks (trained and cached), or Inception-ResNet-v2 + SoundNet."
+    from s2i_nb.curation import digits_classifiers, paper_classifiers
+    from s2i_nb.models import digits_models, load_inception_resnet_v2, load_soundnet
+    if cfg.features.image_classifier.startswith('digits'): return digits_classifiers(digits_models(src, verbose=verbose))
+    return paper_classifiers(load_inception_resnet_v2(), load_soundnet())
 
-# %% ../nbs/10_cli.ipynb 12
+# %% ../nbs/10_cli.ipynb 14
+@call_parse
+def s2i_curate(out:str='runs/digits', # Folder for labels/, manifest.csv, summary.json, curation.png
+               preset:str='digits', # Preset name ('digits', 'paper') or preset JSON file
+               source:str=None, # 'digits' (default), a folder of videos, a pairs CSV or a folder of pairs
+               data:str=None, # Digits data folder (default: $S2I_DATA, ../shared/data, else download)
+               k:int=None, # Top-k agreement (default: the preset's)
+               split:str='stratified', # 'stratified', 'group' (whole groups held out) or 'source'
+               workers:int=2, # DataLoader worker processes for decoding
+               device:str=None, # Device of the classifiers (default: CUDA when present)
+              ):
+    "Label every pair with the preset's classifiers, keep the agreeing ones, balance and split (paper section 3)."
+    from s2i_nb.curation import curate
+    cfg = get_preset(preset); c = cfg.curation
+    src = pair_source(source, cfg, data)
+    img,snd = preset_classifiers(cfg, src if isinstance(src, DigitsPairs) else None)
+    man = curate(src, img, snd, out, k=k or c.topk, n_classes=c.n_classes, pairs_per_class=c.pairs_per_class,
+                 valid_pct=c.valid_pct, split=split, seed=cfg.seed, num_workers=workers, device=device)
+    s = json.loads((Path(out)/'summary.json').read_text())
+    print(json.dumps({k:v for k,v in s.items() if k != 'kept_per_class'}, indent=1))
+    print(f"wrote {Path(out)}/{{manifest.csv,summary.json,curation.png}}")
+
+# %% ../nbs/10_cli.ipynb 15
+COMMANDS = {'pairs': s2i_pairs, 'curate': s2i_curate}
+
+# %% ../nbs/10_cli.ipynb 16
 def _usage() -> str:
     cmds = '\n'.join(f"  {k:8} {v.__doc__}" for k,v in COMMANDS.items())
     return f"usage: s2i COMMAND [--help] [options]\n\ncommands:\n{cmds}\n"
@@ -87,5 +118,5 @@ def main(argv:list|None=None, # Arguments (default: `sys.argv[1:]`)
     kwargs = vars(anno_parser(func, prog=f"s2i {args[0]}").parse_args(args[1:]))
     kwargs.pop('xtra', None); kwargs.pop('pdb', None)
     try: func(**kwargs)
-    except (FileNotFoundError, MediaError, ValueError, OSError) as e:
+    except (FileNotFoundError, MediaError, ValueError, OSError, ImportError) as e:
         sys.stderr.write(f"s2i {args[0]}: error: {e}\n"); sys.exit(2)

@@ -8,8 +8,11 @@ import os, json, hashlib, random, dataclasses, tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict, fields, is_dataclass
 from pathlib import Path
-import numpy as np, torch
+import warnings, numpy as np, torch
 from fastcore.basics import patch
+# fastai 2.8 decorates a layer with `torch.jit.script` at import time, which torch 2.10+ reports as
+# deprecated on every import: silence that one message only, so it does not drown our CLI's output.
+warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
 
 # %% auto 0
 __all__ = ['PRESETS', 'get_device', 'seed_everything', 's2i_home', 'atomic_write', 'AudioConfig', 'ImageConfig', 'FeatureConfig',

@@ -49,3 +49,27 @@ def test_bad_paths_one_line(s2i, tmp_path):
         assert not (tmp_path/'out').exists()
     r = run(s2i, 'fly')
     assert r.returncode == 2 and "unknown command 'fly'" in r.stderr
+
+def test_curate_digits(s2i, tmp_path):
+    "The README's main job: digits curated with the digit networks; a second run reuses every labelled chunk."
+    out = tmp_path/'digits'
+    r = run(s2i, 'curate', '--preset', 'digits', '--out', out, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    s = json.loads((out/'summary.json').read_text())
+    assert (s['n_pairs'], s['n_kept']) == (2500, 1500)
+    k1 = [x for x in s['scores'] if x['k'] == 1][0]
+    assert k1['precision'] >= 0.97 and k1['recall'] >= 0.85
+    import pandas as pd
+    man = pd.read_csv(out/'manifest.csv')
+    assert len(man) == 2500 and set(man.split.dropna()) == {'train', 'valid'}
+    assert man[~man.kept].reason.notna().all()
+    mtimes = {p: p.stat().st_mtime_ns for p in (out/'labels').glob('*.csv')}
+    r = run(s2i, 'curate', '--preset', 'digits', '--out', out, cwd=tmp_path)
+    assert r.returncode == 0 and {p: p.stat().st_mtime_ns for p in mtimes} == mtimes
+
+def test_curate_paper_without_weights(s2i, tmp_path, monkeypatch):
+    "The paper preset needs weight files: without them, one clear line and exit code 2."
+    env = {'S2I_INCEPTION': '', 'S2I_SOUNDNET': ''}
+    r = run(s2i, 'curate', '--preset', 'paper', '--out', tmp_path/'p', env=env)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert 'Inception-ResNet-v2' in r.stderr
