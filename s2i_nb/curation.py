@@ -91,7 +91,7 @@ def label_pairs(src:PairSource, # Pair source
     dev = get_device(device)
     for c in (image_clf, sound_clf): c.model.to(dev).eval()
     ds = _PairInputs(src, range(len(src)) if idxs is None else idxs, image_clf.prep, sound_clf.prep)
-    dl = DataLoader(ds, batch_size=bs, num_workers=num_workers, collate_fn=_collate, persistent_workers=False)
+    dl = DataLoader(ds, batch_size=bs, num_workers=num_workers, collate_fn=_collate)
     rows = []
     for ids,xi,xs,bad in (progress_bar(dl, leave=False) if show_progress else dl):
         rows += [dict(idx=i, error=e) for i,e in bad]

@@ -338,7 +338,7 @@ class PairSource:
         "The image of pair `p`."
         mode = 'RGB' if self.cfg.image.channels == 3 else 'L'
         suffix = Path(p.image).suffix.lower()
-        if suffix in {'.mp4','.webm','.mkv','.avi','.mov','.m4v','.flv','.mpg','.mpeg'}:
+        if suffix in VIDEO_EXTS:
             return read_video_frame(p.image, self.cfg.image.frame, mode)
         return read_image(p.image, mode)
 

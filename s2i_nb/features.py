@@ -142,24 +142,17 @@ def _check_meta(path:Path, want:dict):
 
 # %% ../nbs/04_features.ipynb 19
 def _create_store(path:Path, meta:dict):
-    "Create the store folder (array of NaN + metadata) unless it exists; safe when several processes race."
+    "Create the store folder (array of NaN, then metadata) unless it exists; safe when several processes race."
+    import fcntl
     path.mkdir(parents=True, exist_ok=True); (path/'done').mkdir(exist_ok=True); (path/'bad').mkdir(exist_ok=True)
-    if (path/'meta.json').is_file(): return _check_meta(path, meta)
-    with atomic_write(path/'features.npy') as tmp:
-        a = np.lib.format.open_memmap(tmp, mode='w+', dtype=meta['dtype'], shape=(meta['n'], meta['dim']))
-        for i in range(0, len(a), 65536): a[i:i+65536] = np.nan
-        a.flush(); del a
-        try: os.link(tmp, path/'features.npy.new')       # exactly one process wins the link
-        except FileExistsError: return _wait_meta(path, meta)
-    os.replace(path/'features.npy.new', path/'features.npy')
-    with atomic_write(path/'meta.json') as t: t.write_text(json.dumps(meta))
-
-def _wait_meta(path:Path, meta:dict, timeout:float=600):
-    t0 = time.time()
-    while not (path/'meta.json').is_file():
-        if time.time() - t0 > timeout: raise TimeoutError(f"{path}: another process started this store and did not finish creating it")
-        time.sleep(0.05)
-    _check_meta(path, meta)
+    with open(path/'.create.lock', 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (path/'meta.json').is_file(): return _check_meta(path, meta)
+        with atomic_write(path/'features.npy') as tmp:
+            a = np.lib.format.open_memmap(tmp, mode='w+', dtype=meta['dtype'], shape=(meta['n'], meta['dim']))
+            for i in range(0, len(a), 65536): a[i:i+65536] = np.nan
+            a.flush(); del a
+        with atomic_write(path/'meta.json') as t: t.write_text(json.dumps(meta))
 
 # %% ../nbs/04_features.ipynb 21
 class _ItemInputs(Dataset):
