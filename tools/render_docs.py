@@ -23,6 +23,8 @@ from nbformat.validator import MissingIDFieldWarning
 warnings.filterwarnings('ignore', category=MissingIDFieldWarning)  # nbdev_clean drops cell ids on purpose
 from nbdev.config import get_config
 
+_QUARTO_ATTRS = re.compile(r'(\[[^\]]*\]\([^)]*\))\{[^}]*\}')
+
 def _front_matter(nb) -> dict:
     "Pop nbdev's YAML front-matter raw cell and return it as a dict."
     if nb.cells and nb.cells[0].cell_type == 'raw' and nb.cells[0].source.startswith('---'):
@@ -42,6 +44,7 @@ def _load(nb_path:Path, site_url:str, default_title:str):
 def _config() -> Config:
     "nbconvert settings: drop the inputs that nbdev marks `echo: false`."
     c = Config(); c.TagRemovePreprocessor.enabled = True; c.TagRemovePreprocessor.remove_input_tags = {'remove_input'}
+    c.TemplateExporter.exclude_input_prompt = True; c.TemplateExporter.exclude_output_prompt = True
     return c
 
 def _prep(nb, site_url:str):
@@ -55,7 +58,9 @@ def _prep(nb, site_url:str):
         if any(re.match(r'#\|\s*echo:\s*false', d) for d in dirs): c.metadata.setdefault('tags', []).append('remove_input')
         for o in c.get('outputs', []):
             md = o.get('data', {}).get('text/markdown')
-            if md and site_url: o['data']['text/markdown'] = md.replace(site_url, '')
+            if not md: continue
+            md = _QUARTO_ATTRS.sub(r'\1', md)   # show_doc's `[source](url){target=...}`: Quarto-only attributes
+            o['data']['text/markdown'] = md.replace(site_url, '') if site_url else md
 
 def render(nb_path:Path, out_dir:Path, site_url:str, nav:str) -> Path:
     "Render one processed notebook to HTML; return the page path."
