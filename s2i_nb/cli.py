@@ -6,7 +6,6 @@
 from __future__ import annotations
 import sys, json
 from pathlib import Path
-import pandas as pd
 from fastcore.script import call_parse, anno_parser
 from .core import *
 from .data import *
@@ -93,7 +92,7 @@ def s2i_curate(out:str='runs/digits', # Folder for labels/, manifest.csv, summar
     cfg = get_preset(preset); c = cfg.curation
     src = pair_source(source, cfg, data)
     img,snd = preset_classifiers(cfg, src if isinstance(src, DigitsPairs) else None)
-    man = curate(src, img, snd, out, k=k or c.topk, n_classes=c.n_classes, pairs_per_class=c.pairs_per_class,
+    curate(src, img, snd, out, k=k or c.topk, n_classes=c.n_classes, pairs_per_class=c.pairs_per_class,
                  valid_pct=c.valid_pct, split=split, seed=cfg.seed, num_workers=workers, device=device)
     s = json.loads((Path(out)/'summary.json').read_text())
     print(json.dumps({k:v for k,v in s.items() if k != 'kept_per_class'}, indent=1))

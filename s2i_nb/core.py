@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb 2
 from __future__ import annotations
-import os, json, hashlib, random, dataclasses, tempfile
+import os, json, hashlib, dataclasses, tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict, fields, is_dataclass
 from pathlib import Path

@@ -4,14 +4,13 @@
 
 # %% ../nbs/01_data.ipynb 2
 from __future__ import annotations
-import os, re, io, gzip, json, shutil, hashlib, tempfile, zipfile, csv
+import os, re, gzip, shutil, hashlib, tempfile, zipfile
 from dataclasses import dataclass, asdict, fields
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 import numpy as np, pandas as pd, torch, torchaudio, soundfile as sf, av
 from PIL import Image, UnidentifiedImageError
-from fastcore.basics import patch, store_attr
 from .core import *
 
 # %% auto 0
@@ -511,7 +510,7 @@ def show_pairs(src:PairSource, # Pair source
                figsize_per:float=1.6, # Inches per pair
               ):
     "Plot spectrogram and image of some pairs, titled with what is known of their labels."
-    import matplotlib.pyplot as plt, time
+    import matplotlib.pyplot as plt
     idxs = list(range(min(8, len(src)))) if idxs is None else list(idxs)
     fig,axs = plt.subplots(2, len(idxs), figsize=(figsize_per*len(idxs), 2*figsize_per), squeeze=False)
     spec = torchaudio.transforms.Spectrogram(n_fft=n_fft, hop_length=n_fft//4)

@@ -4,8 +4,8 @@
 
 # %% ../nbs/04_features.ipynb 2
 from __future__ import annotations
-import os, json, time, hashlib
-from dataclasses import dataclass, field
+import json, hashlib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 import numpy as np, pandas as pd, torch, torch.nn as nn

@@ -5,7 +5,7 @@
 # %% ../nbs/02_models.ipynb 2
 from __future__ import annotations
 import os, json, hashlib, time
-from dataclasses import dataclass, asdict, field
+from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F, torchaudio
 from torch.utils.data import TensorDataset
@@ -13,7 +13,7 @@ from .core import *
 from fastai.learner import Learner
 from fastai.data.core import DataLoaders
 from fastai.metrics import accuracy
-from fastai.callback.schedule import fit_one_cycle
+from fastai.callback.schedule import fit_one_cycle  # patches Learner.fit_one_cycle
 from fastai.callback.progress import ProgressCallback
 
 # %% auto 0

@@ -4,15 +4,14 @@
 
 # %% ../nbs/05_multimodal.ipynb 2
 from __future__ import annotations
-import json
-from dataclasses import dataclass, asdict
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from .core import *
 from fastai.learner import Learner, AvgMetric
-from fastai.callback.schedule import fit_one_cycle
+from fastai.callback.schedule import fit_one_cycle  # patches Learner.fit_one_cycle
 from fastai.callback.progress import ProgressCallback
-from .features import FeatureStore, PairedFeatures, feature_dls, _create_store, weights_hash
+from .features import FeatureStore, _create_store, weights_hash
 
 # %% auto 0
 __all__ = ['ACTIVATIONS', 'MultimodalLayers', 'soft_ce', 'MultimodalLoss', 'LossTerm', 'mode_accuracy', 'multimodal_learner',
