@@ -232,10 +232,15 @@ def curation_scores(man:pd.DataFrame, # Manifest with `sound_label` and `image_l
     return dict(k=k, n=int(len(m)), agreeing=int(agree.sum()), matching=int(match.sum()),
                 precision=tp/max(int(agree.sum()), 1), recall=tp/max(int(match.sum()), 1))
 
+def _drop_kinds(man:pd.DataFrame) -> pd.Series:
+    "The reasons of the dropped pairs, with file names and class names folded into their kind."
+    return (man.reason[~man.kept].str.replace(r'^unreadable: .*', 'unreadable', regex=True)
+                                 .str.replace(r"^class '.*' not kept.*", 'class not kept', regex=True))
+
 def curation_summary(man:pd.DataFrame, k:int) -> dict:
     "Counts of a manifest: pairs, kept per class and split, reasons for dropping, and scores when true labels are known."
     kept = man[man.kept]
-    reasons = man.reason[~man.kept].str.replace(r'^unreadable: .*', 'unreadable', regex=True).str.replace(r"^class '.*' not kept.*", 'class not kept', regex=True)
+    reasons = _drop_kinds(man)
     s = dict(n_pairs=len(man), n_kept=int(man.kept.sum()), k=k,
              agreement_rate=float(man.label.notna().mean()),
              kept_per_class={str(l): int(n) for l,n in kept.label.value_counts().sort_index().items()},
@@ -253,7 +258,6 @@ def plot_curation(man:pd.DataFrame):
     kept = man[man.kept]
     ct = pd.crosstab(kept.label, kept.split).reindex(columns=['train','valid'], fill_value=0)
     ct.plot.bar(stacked=True, ax=a1, width=0.8); a1.set_title(f"kept pairs per class ({len(kept)} of {len(man)})"); a1.set_xlabel('')
-    r = man.reason[~man.kept].str.replace(r'^unreadable: .*', 'unreadable', regex=True).str.replace(r"^class '.*' not kept.*", 'class not kept', regex=True)
-    r.value_counts().plot.barh(ax=a2); a2.set_title('dropped, by reason'); a2.set_ylabel('')
+    _drop_kinds(man).value_counts().plot.barh(ax=a2); a2.set_title('dropped, by reason'); a2.set_ylabel('')
     fig.tight_layout()
     return fig

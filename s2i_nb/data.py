@@ -484,7 +484,9 @@ class DigitsPairs(PairSource):
 
 # %% ../nbs/01_data.ipynb 60
 def _pairs_df(items) -> pd.DataFrame:
-    return items.to_df() if isinstance(items, PairSource) else pd.DataFrame(items) if not isinstance(items, pd.DataFrame) else items
+    "A table of pairs from a `PairSource`, a DataFrame or a list of records."
+    if isinstance(items, PairSource): return items.to_df()
+    return items if isinstance(items, pd.DataFrame) else pd.DataFrame(items)
 
 def RecordingSplitter(valid_split:str='test', # The source's split name that goes to validation
                      ):
