@@ -6,12 +6,13 @@
 from __future__ import annotations
 import sys, json
 from pathlib import Path
-from fastcore.script import call_parse, anno_parser
+from fastcore.script import call_parse, anno_parser, Param
 from .core import *
 from .data import *
 
 # %% auto 0
-__all__ = ['COMMANDS', 'pair_source', 'build_pairs', 's2i_pairs', 'preset_classifiers', 's2i_curate', 'main']
+__all__ = ['COMMANDS', 'pair_source', 'build_pairs', 's2i_pairs', 'preset_classifiers', 's2i_curate', 's2i_train', 's2i_generate',
+           's2i_evaluate', 'main']
 
 # %% ../nbs/10_cli.ipynb 6
 def pair_source(source:str|None, cfg:Preset, data:str|None=None, mismatch:float|None=None) -> PairSource:
@@ -98,10 +99,59 @@ def s2i_curate(out:str='runs/digits', # Folder for labels/, manifest.csv, summar
     print(json.dumps({k:v for k,v in s.items() if k != 'kept_per_class'}, indent=1))
     print(f"wrote {Path(out)}/{{manifest.csv,summary.json,curation.png}}")
 
-# %% ../nbs/10_cli.ipynb 15
-COMMANDS = {'pairs': s2i_pairs, 'curate': s2i_curate}
-
 # %% ../nbs/10_cli.ipynb 16
+@call_parse
+def s2i_train(preset:str='digits', # Preset name ('digits', 'paper') or preset JSON file
+              out:str='runs/digits', # Run folder: one sub-folder per stage, s2i.json, report/
+              source:str=None, # 'digits' (default), a folder of videos or a pairs CSV
+              data:str=None, # Digits data folder (default: $S2I_DATA, ../shared/data, else download)
+              held_out:str=None, # Digits: comma-separated FSDD speakers held out of every stage
+              no_report:bool=False, # Do not write the evaluation report
+              workers:int=2, # DataLoader worker processes for decoding
+              device:str=None, # Device (default: CUDA when present)
+              quiet:bool=False, # Print nothing but errors
+             ):
+    "Train every stage of the method (curation, features, multimodal layers, GAN 2, GAN 1) and report; finished stages are skipped."
+    from s2i_nb.pipeline import train
+    root = train(preset, out, source, data, held_out.split(',') if held_out else None, not no_report, workers, device, quiet)
+    if not quiet: print(f"trained {root}: generate with `s2i generate SOUND... --ckpt {root}`")
+
+@call_parse
+def s2i_generate(sounds:Param("Sound files", str, nargs='+'),
+                 out:str='generated', # Folder for the images (one PNG per sound, named after it)
+                 ckpt:str='runs/digits', # A run folder written by `s2i train`
+                 scale:int=1, # Enlarge the images this many times (nearest neighbour)
+                 device:str=None, # Device (default: CUDA when present)
+                ):
+    "Turn sound files into images with a trained run; nothing is written if a sound cannot be used."
+    from PIL import Image
+    from s2i_nb.pipeline import SoundToImage
+    model = SoundToImage.from_dir(ckpt, device=device)
+    gen = model(list(sounds))   # every sound is read first: one bad file stops the command before anything is written
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    names = {}
+    for snd,im in zip(sounds, gen.images):
+        stem = Path(snd).stem; n = names[stem] = names.get(stem, 0) + 1
+        f = out/(f'{stem}.png' if n == 1 else f'{stem}-{n}.png')
+        if scale > 1: im = im.resize((im.width*scale, im.height*scale), Image.NEAREST)
+        with atomic_write(f) as t: im.save(t, format='PNG')
+        print(f)
+
+@call_parse
+def s2i_evaluate(ckpt:str='runs/digits', # A run folder written by `s2i train`
+                 out:str=None, # Report folder (default: CKPT/report)
+                 split:str='valid', # Manifest split to evaluate on
+                ):
+    "Score a trained run on its held-out pairs (the paper's top-k match, class accuracy, Fréchet distance) and write the report."
+    from s2i_nb.evaluation import evaluate_run
+    m = evaluate_run(ckpt, out, split=split, quiet=True)
+    print(json.dumps({k: m[k] for k in ('n', 'class_accuracy', 'topk_match', 'frechet', 'gan2_true_feature_accuracy')}, indent=1))
+    print(f"wrote {Path(out) if out else Path(ckpt)/'report'}")
+
+# %% ../nbs/10_cli.ipynb 17
+COMMANDS = {'train': s2i_train, 'generate': s2i_generate, 'evaluate': s2i_evaluate, 'pairs': s2i_pairs, 'curate': s2i_curate}
+
+# %% ../nbs/10_cli.ipynb 18
 def _usage() -> str:
     cmds = '\n'.join(f"  {k:8} {v.__doc__}" for k,v in COMMANDS.items())
     return f"usage: s2i COMMAND [--help] [options]\n\ncommands:\n{cmds}\n"

@@ -216,9 +216,9 @@ def _digits_preset() -> Preset:
         curation=CurationConfig(topk=1, n_classes=10, pairs_per_class=150, valid_pct=0.1, mismatch=0.3),
         multimodal=MultimodalConfig(n_hid=256, act='relu', lr=1e-3, epochs=30, bs=64),
         gan2=GANConfig(ngf=32, ndf=32, n_down=5, n_critic_layers=2, dropout=0.5, l1_weight=100.,
-                       critic_loss_weight=1., lr=2e-4, epochs=10, bs=32),
+                       critic_loss_weight=1., lr=2e-4, epochs=20, bs=16),
         gan1=GANConfig(ngf=32, ndf=32, n_down=5, n_critic_layers=2, dropout=0.5, l1_weight=100.,
-                       critic_loss_weight=0.001, lr=2e-4, epochs=10, bs=32))
+                       critic_loss_weight=0.001, lr=2e-4, epochs=20, bs=16))
 
 PRESETS = {'paper': _paper_preset, 'digits': _digits_preset}
 

@@ -15,8 +15,9 @@ from .core import *
 from .data import PairSource, MediaError
 
 # %% auto 0
-__all__ = ['Classifier', 'digits_classifiers', 'paper_classifiers', 'label_pairs', 'agreed_label', 'select_pairs', 'label_chunks',
-           'curate', 'curation_scores', 'curation_summary', 'plot_curation']
+__all__ = ['LABEL_COLUMNS', 'Classifier', 'digits_classifiers', 'paper_classifiers', 'label_pairs', 'agreed_label',
+           'select_pairs', 'label_chunks', 'curate', 'read_manifest', 'curation_scores', 'curation_summary',
+           'plot_curation']
 
 # %% ../nbs/03_curation.ipynb 6
 @dataclass
@@ -205,7 +206,8 @@ def curate(src:PairSource, # Pair source
     it = progress_bar(range(n_chunks), leave=False) if show_progress and n_chunks > 1 else range(n_chunks)
     for c in it: label_chunks(src, image_clf, sound_clf, out, chunk_size, shard=(c, n_chunks), bs=bs,
                               num_workers=num_workers, device=device, show_progress=False)
-    labels = pd.concat([pd.read_csv(_chunk_path(out, c), dtype={'error': str}, keep_default_na=False) for c in range(n_chunks)], ignore_index=True)
+    labels = pd.concat([pd.read_csv(_chunk_path(out, c), dtype={k: str for k in ('error', 'image_top', 'image_scores', 'sound_top', 'sound_scores')},
+                                    keep_default_na=False) for c in range(n_chunks)], ignore_index=True)   # one label and score per row must stay text
     if len(labels) != len(src) or (labels.idx.to_numpy() != np.arange(len(src))).any():
         raise RuntimeError(f"{out/'labels'}: the chunks do not cover the {len(src)} pairs of the source: remove the folder and run again")
     pairs = src.to_df().rename(columns={'label': 'source_label', 'split': 'source_split'})
@@ -220,6 +222,18 @@ def curate(src:PairSource, # Pair source
     return man
 
 # %% ../nbs/03_curation.ipynb 27
+LABEL_COLUMNS = ('id', 'group', 'source_label', 'sound_label', 'image_label', 'label', 'split', 'source_split', 'image_top', 'sound_top')
+
+def read_manifest(path:str|Path) -> pd.DataFrame:
+    "A `manifest.csv` written by `curate`, with its id and label columns as text (missing values stay NaN)."
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"{path}: no such manifest")
+    try: man = pd.read_csv(path, dtype={c: str for c in LABEL_COLUMNS})
+    except Exception as e: raise ValueError(f"{path}: not a readable manifest ({type(e).__name__}: {e})") from None
+    if 'kept' not in man or 'id' not in man: raise ValueError(f"{path}: not a curated manifest (no 'id' and 'kept' columns)")
+    return man
+
+# %% ../nbs/03_curation.ipynb 29
 def curation_scores(man:pd.DataFrame, # Manifest with `sound_label` and `image_label` (true labels)
                     k:int=3, vocab_map=None) -> dict:
     "Precision and recall of top-`k` agreement as a detector of truly matching pairs (before balancing)."
@@ -258,6 +272,9 @@ def plot_curation(man:pd.DataFrame):
     kept = man[man.kept]
     ct = pd.crosstab(kept.label, kept.split).reindex(columns=['train','valid'], fill_value=0)
     ct.plot.bar(stacked=True, ax=a1, width=0.8); a1.set_title(f"kept pairs per class ({len(kept)} of {len(man)})"); a1.set_xlabel('')
-    _drop_kinds(man).value_counts().plot.barh(ax=a2); a2.set_title('dropped, by reason'); a2.set_ylabel('')
+    drops = _drop_kinds(man).value_counts()
+    if len(drops): drops.plot.barh(ax=a2)
+    else: a2.text(0.5, 0.5, 'nothing dropped', ha='center', va='center'); a2.axis('off')
+    a2.set_title('dropped, by reason'); a2.set_ylabel('')
     fig.tight_layout()
     return fig

@@ -13,6 +13,7 @@ from torch.utils.data import Dataset, DataLoader
 from fastprogress.fastprogress import progress_bar
 from .core import *
 from .data import PairSource, MediaError
+from .curation import read_manifest
 
 # %% auto 0
 __all__ = ['EXTRACTORS', 'MATCH_KEYS', 'Extractor', 'register_extractor', 'get_extractor', 'weights_hash', 'FeatureStore',
@@ -196,7 +197,7 @@ def extract_features(manifest:pd.DataFrame|str|Path, # Curated manifest (or its 
                     ) -> FeatureStore:
     "Extract one kind of feature for the pairs of a manifest into a resumable, shardable feature store."
     ext = get_extractor(extractor) if isinstance(extractor, str) else extractor
-    man = pd.read_csv(manifest) if not isinstance(manifest, pd.DataFrame) else manifest
+    man = read_manifest(manifest) if not isinstance(manifest, pd.DataFrame) else manifest
     if kept_only: man = man[man.kept.astype(bool)]
     ids = man.id.astype(str).tolist()
     pos = {str(p.id): i for i,p in enumerate(src.pairs)}

@@ -6,7 +6,9 @@ from conftest import run
 
 def test_help(s2i):
     r = run(s2i, '--help')
-    assert r.returncode == 0 and 'pairs' in r.stdout
+    assert r.returncode == 0 and all(c in r.stdout for c in ('train', 'generate', 'evaluate', 'pairs', 'curate'))
+    r = run(s2i, 'generate', '--help')
+    assert r.returncode == 0 and '--ckpt' in r.stdout and 'sounds' in r.stdout
     r = run(s2i, 'pairs', '--help')
     assert r.returncode == 0 and '--preset' in r.stdout and 'Preset name' in r.stdout
 
@@ -73,3 +75,32 @@ def test_curate_paper_without_weights(s2i, tmp_path, monkeypatch):
     r = run(s2i, 'curate', '--preset', 'paper', '--out', tmp_path/'p', env=env)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert 'Inception-ResNet-v2' in r.stderr
+
+def test_train_generate_evaluate(s2i, tmp_path, data_dir):
+    "The whole method as a user runs it, on a short configuration: train, train again (every stage reused), generate, evaluate."
+    from s2i_nb.core import get_preset
+    cfg = tmp_path/'quick.json'
+    get_preset('digits', **{'multimodal.epochs': 5, 'gan2.epochs': 2, 'gan1.epochs': 2}).save(cfg)
+    run_dir = tmp_path/'run'
+    r = run(s2i, 'train', '--preset', cfg, '--out', run_dir, '--workers', '0', cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    for f in ('s2i.json', 'gan1/gan1.pt', 'gan2/gan2.pt', 'multimodal/model.pt', 'report/metrics.json', 'report/summary.md'):
+        assert (run_dir/f).exists(), f
+    r = run(s2i, 'train', '--preset', cfg, '--out', run_dir, '--workers', '0', cwd=tmp_path)
+    assert r.returncode == 0 and r.stdout.count('up to date') == 6, r.stdout      # resume: every stage reused
+    wavs = sorted((data_dir/'fsdd'/'recordings').glob('*.wav'))[:2]
+    r = run(s2i, 'generate', *wavs, '--ckpt', run_dir, '--out', tmp_path/'gen', '--scale', '3')
+    assert r.returncode == 0, r.stderr
+    from PIL import Image
+    ims = sorted((tmp_path/'gen').glob('*.png'))
+    assert [p.stem for p in ims] == [w.stem for w in wavs] and Image.open(ims[0]).size == (96, 96)
+    r = run(s2i, 'evaluate', '--ckpt', run_dir, '--out', tmp_path/'rep')
+    assert r.returncode == 0, r.stderr
+    m = json.loads((tmp_path/'rep'/'metrics.json').read_text())
+    assert m['n'] == 150 and 0 <= m['class_accuracy'] <= 1 and set(m['topk_match']) == {'1', '3', '5', '10'}
+    # bad input: one line, exit code 2, nothing written
+    (tmp_path/'noise.txt').write_text('not a sound')
+    for args, msg in [((tmp_path/'noise.txt',), 'noise.txt'), ((tmp_path/'missing.wav',), 'missing.wav')]:
+        r = run(s2i, 'generate', *args, '--ckpt', run_dir, '--out', tmp_path/'gen2')
+        assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and msg in r.stderr, r.stderr
+        assert not (tmp_path/'gen2').exists()
