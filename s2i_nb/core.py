@@ -54,6 +54,8 @@ def atomic_write(path:str|Path, # Final file
     os.close(fd); tmp = Path(tmp)
     try:
         yield tmp
+        umask = os.umask(0); os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)   # mkstemp makes 0600 files: give the result the usual permissions
         os.replace(tmp, path)
     finally: tmp.unlink(missing_ok=True)
 

@@ -24,8 +24,8 @@ from fastai.metrics import LossMetrics
 from fastai.vision.gan import GANLearner, GANLoss, GANTrainer
 from .features import FeatureStore, Extractor, register_extractor
 import warnings
-# fastai's own GANTrainer stores `generator` and `critic` on itself, which its Callback warns about on every fit
-warnings.filterwarnings('ignore', message=r'You are shadowing an attribute \((generator|critic)\)', category=UserWarning)
+# fastai's own GANTrainer stores `generator`, `critic` and `gen_mode` on itself, which its Callback warns about on every fit
+warnings.filterwarnings('ignore', message=r'You are shadowing an attribute \((generator|critic|gen_mode)\)', category=UserWarning)
 
 # %% auto 0
 __all__ = ['FeatureLayout', 'FeatureScaler', 'UnetBlock', 'unet_generator', 'patch_critic', 'init_pix2pix', 'CondGenerator',
