@@ -113,7 +113,8 @@ def s2i_train(preset:str='digits', # Preset name ('digits', 'paper') or preset J
              ):
     "Train every stage of the method (curation, features, multimodal layers, GAN 2, GAN 1) and report; finished stages are skipped."
     from s2i_nb.pipeline import train
-    root = train(preset, out, source, data, held_out.split(',') if held_out else None, not no_report, workers, device, quiet)
+    root = train(preset, out, source=source, data=data, held_out=held_out.split(',') if held_out else None,
+                 evaluate=not no_report, workers=workers, device=device, quiet=quiet)
     if not quiet: print(f"trained {root}: generate with `s2i generate SOUND... --ckpt {root}`")
 
 @call_parse
