@@ -19,7 +19,7 @@ __all__ = ['MNIST_FILES', 'FSDD_URL', 'MNIST_URL', 'FSDD_RE', 'VIDEO_EXTS', 'IMA
            'read_image', 'read_video_frame', 'load_video_audio', 'read_video', 'is_digits_data', 'find_data',
            'download_digits', 'read_idx', 'read_mnist', 'fsdd_recordings', 'Pair', 'PairSource', 'load_all',
            'VideoFolder', 'PairsTable', 'mnist_parts', 'derange_by_label', 'DigitsPairs', 'RecordingSplitter',
-           'SpeakerSplitter', 'show_pairs', 'summarise_pairs', 'write_video']
+           'SpeakerSplitter', 'log_spectrogram', 'show_pairs', 'summarise_pairs', 'write_video']
 
 # %% ../nbs/01_data.ipynb 6
 class MediaError(ValueError):
@@ -506,6 +506,11 @@ def SpeakerSplitter(held_out:str|list='theo', # Group(s) held out for validation
     return _inner
 
 # %% ../nbs/01_data.ipynb 63
+def log_spectrogram(wave:np.ndarray, n_fft:int=256) -> np.ndarray:
+    "log10 power spectrogram `(n_fft//2 + 1, frames)` of a mono waveform (hop `n_fft//4`), for figures."
+    spec = torchaudio.transforms.Spectrogram(n_fft=n_fft, hop_length=n_fft//4)
+    return spec(torch.from_numpy(np.asarray(wave, np.float32))).clamp_min(1e-10).log10().numpy()
+
 def show_pairs(src:PairSource, # Pair source
                idxs=None, # Pairs to show (the first 8 by default)
                n_fft:int=256, # FFT size of the spectrogram
@@ -515,11 +520,9 @@ def show_pairs(src:PairSource, # Pair source
     import matplotlib.pyplot as plt
     idxs = list(range(min(8, len(src)))) if idxs is None else list(idxs)
     fig,axs = plt.subplots(2, len(idxs), figsize=(figsize_per*len(idxs), 2*figsize_per), squeeze=False)
-    spec = torchaudio.transforms.Spectrogram(n_fft=n_fft, hop_length=n_fft//4)
     for ax_s,ax_i,i in zip(axs[0], axs[1], idxs):
         im,w = src.load(i); p = src[i]
-        s = spec(torch.from_numpy(w)).clamp_min(1e-10).log10()
-        ax_s.imshow(s.numpy(), origin='lower', aspect='auto', cmap='magma')
+        ax_s.imshow(log_spectrogram(w, n_fft), origin='lower', aspect='auto', cmap='magma')
         ax_i.imshow(im, cmap='gray')
         title = f"{p.sound_label}/{p.image_label}" if p.sound_label is not None else (p.label or p.id)[:12]
         ax_s.set_title(title, fontsize=9)

@@ -5,14 +5,13 @@
 # %% ../nbs/12_demo.ipynb 2
 from __future__ import annotations
 import io
-from pathlib import Path
-import numpy as np, torch, torchaudio
+import numpy as np
 import soundfile as sf
 import matplotlib.pyplot as plt
 import ipywidgets as widgets
 from IPython.display import display, clear_output, Audio
 from .core import *
-from .data import MediaError
+from .data import MediaError, log_spectrogram
 from .pipeline import SoundToImage
 
 # %% auto 0
@@ -21,10 +20,8 @@ __all__ = ['sound_figure', 'SoundDemo']
 # %% ../nbs/12_demo.ipynb 5
 def sound_figure(wave:np.ndarray, sr:int, image, title:str='', n_fft:int=256):
     "Spectrogram of `wave` beside the generated `image`."
-    spec = torchaudio.transforms.Spectrogram(n_fft=n_fft, hop_length=n_fft//4)
-    s = spec(torch.from_numpy(np.asarray(wave, np.float32))).clamp_min(1e-10).log10()
     fig,(a,b) = plt.subplots(1, 2, figsize=(6, 2.6), gridspec_kw={'width_ratios': [1.6, 1]})
-    a.imshow(s.numpy(), origin='lower', aspect='auto', cmap='magma', extent=(0, len(wave)/sr, 0, sr/2000))
+    a.imshow(log_spectrogram(wave, n_fft), origin='lower', aspect='auto', cmap='magma', extent=(0, len(wave)/sr, 0, sr/2000))
     a.set_xlabel('seconds'); a.set_ylabel('kHz'); a.set_title(title or 'sound', fontsize=9)
     b.imshow(image, cmap='gray' if image.mode == 'L' else None); b.axis('off'); b.set_title('generated image', fontsize=9)
     fig.tight_layout()

@@ -11,12 +11,12 @@ import matplotlib.pyplot as plt
 from .core import *
 from .features import FeatureStore
 from .curation import Classifier, read_manifest
-from .gan import load_gan, generate
-from .feat2img import eval_classifier, classify_images, to_pil
+from .gan import load_gan, generate, to_pil
+from .feat2img import eval_classifier, classify_images
 
 # %% auto 0
 __all__ = ['PAPER_TOPK', 'topk_match', 'frechet_distance', 'per_class', 'classifier_features', 'plot_confusion', 'plot_examples',
-           'score_images', 'evaluate_run', 'run_ablations']
+           'describe_images', 'score_images', 'evaluate_run', 'run_ablations']
 
 # %% ../nbs/11_evaluation.ipynb 6
 def topk_match(gen_top:np.ndarray, # `(n, K)` top labels of the generated images, best first
@@ -73,14 +73,12 @@ def plot_confusion(truth, pred, vocab:list|None=None, title:str='generated image
 
 def plot_examples(waves:np.ndarray, generated, originals, labels, sr:int, per_class:int=1, n_fft:int=256):
     "Rows of (sound spectrogram | generated | original), `per_class` rows per class."
-    import torchaudio
+    from s2i_nb.data import log_spectrogram
     labels = np.asarray(labels).astype(str)
     rows = [i for c in sorted(set(labels)) for i in np.flatnonzero(labels == c)[:per_class]]
-    spec = torchaudio.transforms.Spectrogram(n_fft=n_fft, hop_length=n_fft//4)
     fig,axs = plt.subplots(len(rows), 3, figsize=(4.2, 1.3*len(rows)), squeeze=False)
     for r,i in enumerate(rows):
-        s = spec(torch.from_numpy(np.asarray(waves[i], np.float32))).clamp_min(1e-10).log10()
-        axs[r, 0].imshow(s.numpy(), origin='lower', aspect='auto', cmap='magma')
+        axs[r, 0].imshow(log_spectrogram(waves[i], n_fft), origin='lower', aspect='auto', cmap='magma')
         for j,im in ((1, generated[i]), (2, originals[i])): axs[r, j].imshow(im, cmap='gray' if im.mode == 'L' else None)
         axs[r, 0].set_ylabel(labels[i], rotation=0, labelpad=10)
         for a in axs[r]: a.set_xticks([]); a.set_yticks([])
@@ -89,15 +87,22 @@ def plot_examples(waves:np.ndarray, generated, originals, labels, sr:int, per_cl
     return fig
 
 # %% ../nbs/11_evaluation.ipynb 14
-def score_images(clf:Classifier, generated:torch.Tensor, originals:torch.Tensor, truth) -> dict:
-    "Class accuracy, the paper's top-k match and the Fréchet distance of generated images (tensors in [-1, 1])."
-    ks = [k for k in (1, 3, 5, 10) if k <= len(clf.vocab)]
-    top_g,top_o = classify_images(clf, generated, k=max(ks)),classify_images(clf, originals, k=max(ks))
+def _ks(clf:Classifier) -> list: return [k for k in (1, 3, 5, 10) if k <= len(clf.vocab)]
+
+def describe_images(clf:Classifier, images) -> dict:
+    "Top-k class names (k up to 10) and penultimate features of images (tensors in [-1, 1] or PIL), converted once."
+    ims = to_pil(images) if isinstance(images, torch.Tensor) else list(images)
+    return dict(top=classify_images(clf, ims, k=max(_ks(clf))), features=classifier_features(clf, ims))
+
+def score_images(clf:Classifier, generated, originals, # Images, or `describe_images` of them
+                 truth) -> dict:
+    "Class accuracy, the paper's top-k match and the Fréchet distance of generated images against their originals."
+    g,o = (x if isinstance(x, dict) else describe_images(clf, x) for x in (generated, originals))
     truth = np.asarray(truth).astype(str)
-    return dict(class_accuracy=float((top_g[:, 0].astype(str) == truth).mean()),
-                topk_match={str(k): v for k,v in topk_match(top_g, top_o, ks).items()},
-                frechet=frechet_distance(classifier_features(clf, generated), classifier_features(clf, originals)),
-                pred=top_g[:, 0].astype(str), original_pred=top_o[:, 0].astype(str))
+    return dict(class_accuracy=float((g['top'][:, 0].astype(str) == truth).mean()),
+                topk_match={str(k): v for k,v in topk_match(g['top'], o['top'], _ks(clf)).items()},
+                frechet=frechet_distance(g['features'], o['features']),
+                pred=g['top'][:, 0].astype(str), original_pred=o['top'][:, 0].astype(str))
 
 # %% ../nbs/11_evaluation.ipynb 16
 PAPER_TOPK = {1: 0.0165, 3: 0.089, 5: 0.1604, 10: 0.3192}
@@ -139,7 +144,7 @@ def evaluate_run(run:str|Path, # A run folder written by `train`
     if src is None:
         from s2i_nb.cli import pair_source
         spec = json.loads((root/'s2i.json').read_text())
-        src = pair_source(None if spec['source'].startswith('digits') else spec['source'].split('-without-')[0], cfg)
+        src = pair_source(spec['source'], cfg)
     man = read_manifest(root/'curation'/'manifest.csv')
     kept = man[man.kept.astype(bool)].reset_index(drop=True)
     img_store,pix_store = FeatureStore(root/'features'/'image'),FeatureStore(root/'features'/'pixels')
@@ -153,7 +158,8 @@ def evaluate_run(run:str|Path, # A run folder written by `train`
     orig = torch.from_numpy(np.array(pix_store.array[rows], np.float32)).view(-1, ch, size, size)
     true_feat = generate(s2i.gan2, torch.from_numpy(np.array(img_store.array[rows], np.float32)))
     clf = clf or eval_classifier(cfg)
-    sg,st = score_images(clf, gen.tensor, orig, truth),score_images(clf, true_feat, orig, truth)
+    desc = describe_images(clf, orig)
+    sg,st = score_images(clf, gen.images, desc, truth),score_images(clf, true_feat, desc, truth)
     pred = sg.pop('pred')
     table = per_class(truth, pred)
     m = dict(run=str(root), preset=cfg.name, split=split, n=int(len(rows)), classifier=cfg.features.image_classifier,
@@ -178,7 +184,6 @@ def run_ablations(run:str|Path, # A run folder written by `train`
                   out:str|Path|None=None, # Where the variants train (default: `run/ablations`)
                   variants=('no_multimodal', 'one_gan', 'spectral_norm'), quiet:bool=True) -> pd.DataFrame:
     "Retrain each variant of the method on a run's data and score it on the held-out pairs; one row per variant."
-    from s2i_nb.pipeline import SoundToImage
     from s2i_nb.gan import gan_dls, ImageTarget, FeatureLayout, train_gan_stage
     from s2i_nb.feat2img import train_gan2
     from s2i_nb.snd2feat import train_gan1, sound_to_image
@@ -195,6 +200,7 @@ def run_ablations(run:str|Path, # A run folder written by `train`
     orig = torch.stack([ds[i][1] for i in range(len(ds))])
     truth = ds.labels().astype(str)
     valid_feats = lambda store: torch.from_numpy(np.array(store.array[ds.rows], np.float32))
+    desc = describe_images(clf, orig)
     rows = {'full method': sound_to_image(g1, g2, valid_feats(mm))[0]}
     if 'no_multimodal' in variants:
         train_gan1(man, snd, img, cfg, out/'no_multimodal', g2.scaler, quiet=quiet)
@@ -214,7 +220,7 @@ def run_ablations(run:str|Path, # A run folder written by `train`
         rows['spectral norm on both critics'] = sound_to_image(s1, s2, valid_feats(mm))[0]
     recs = []
     for name,ims in rows.items():
-        sc = score_images(clf, ims, orig, truth)
+        sc = score_images(clf, ims, desc, truth)
         recs.append({'variant': name, 'class accuracy': sc['class_accuracy'], **{f"top-{k} match": v for k,v in sc['topk_match'].items()},
                      'Fréchet distance': sc['frechet']})
     table = pd.DataFrame(recs).set_index('variant')

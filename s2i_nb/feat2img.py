@@ -6,21 +6,15 @@
 from __future__ import annotations
 from pathlib import Path
 import numpy as np, pandas as pd, torch
-from PIL import Image
 from .core import *
 from .features import FeatureStore
 from .curation import Classifier
 from .gan import *
 
 # %% auto 0
-__all__ = ['to_pil', 'eval_classifier', 'classify_images', 'class_accuracy', 'gan2_dls', 'train_gan2']
+__all__ = ['eval_classifier', 'classify_images', 'class_accuracy', 'gan2_dls', 'train_gan2']
 
 # %% ../nbs/07_feat2img.ipynb 6
-def to_pil(images:torch.Tensor) -> list:
-    "`(n, c, h, w)` images in [-1, 1] -> 8-bit PIL images (grey for one channel, RGB for three)."
-    a = ((images.detach().float().cpu().clamp(-1, 1) + 1)*127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
-    return [Image.fromarray(x[..., 0] if x.shape[-1] == 1 else x) for x in a]
-
 def eval_classifier(cfg:Preset, nets:dict|None=None) -> Classifier:
     "The preset's evaluation classifier: the digits evaluation network, or Inception-ResNet-v2 for the paper."
     if cfg.features.image_classifier == 'digits_eval':

@@ -17,7 +17,7 @@ from .curation import read_manifest
 
 # %% auto 0
 __all__ = ['EXTRACTORS', 'MATCH_KEYS', 'Extractor', 'register_extractor', 'get_extractor', 'weights_hash', 'FeatureStore',
-           'extract_features', 'PairedFeatures', 'feature_dls']
+           'extract_features', 'kept_rows', 'PairedFeatures', 'feature_dls']
 
 # %% ../nbs/04_features.ipynb 6
 @dataclass
@@ -236,21 +236,27 @@ def extract_features(manifest:pd.DataFrame|str|Path, # Curated manifest (or its 
     return FeatureStore(out)
 
 # %% ../nbs/04_features.ipynb 38
+def kept_rows(stores:list, # Feature stores made from `manifest` (same pairs, same order)
+              manifest:pd.DataFrame, split:str|None='train', # 'train', 'valid' or None for both
+              vocab:list|None=None) -> tuple[np.ndarray, np.ndarray, list]:
+    "Rows of the kept pairs of `split` that every store holds, the class index of every kept pair, and the vocabulary."
+    ids = stores[0].ids
+    if any(s.ids != ids for s in stores[1:]): raise ValueError("the two stores do not hold the same pairs in the same order")
+    kept = manifest[manifest.kept.astype(bool)].reset_index(drop=True)
+    if kept.id.astype(str).tolist() != ids: raise ValueError("the stores were not made from this manifest")
+    vocab = vocab or sorted(kept.label.astype(str).unique())
+    ok = np.logical_and.reduce([s.valid for s in stores])
+    if split is not None: ok &= (kept.split == split).to_numpy()
+    o2i = {v:i for i,v in enumerate(vocab)}
+    return np.flatnonzero(ok), np.array([o2i[str(l)] for l in kept.label.astype(str)]), vocab
+
 class PairedFeatures(Dataset):
     "Image feature, sound feature and class index of the kept pairs of one split, read from two feature stores."
     def __init__(self, image_store:FeatureStore, sound_store:FeatureStore, manifest:pd.DataFrame,
                  split:str='train', # 'train', 'valid' or None for both
                  vocab:list|None=None): # Class names (default: sorted agreed labels of the kept pairs)
-        if image_store.ids != sound_store.ids: raise ValueError("the two stores do not hold the same pairs in the same order")
-        kept = manifest[manifest.kept.astype(bool)].reset_index(drop=True)
-        if kept.id.astype(str).tolist() != image_store.ids: raise ValueError("the stores were not made from this manifest")
-        self.vocab = vocab or sorted(kept.label.astype(str).unique())
-        ok = image_store.valid & sound_store.valid
-        if split is not None: ok &= (kept.split == split).to_numpy()
-        self.rows = np.flatnonzero(ok)
+        self.rows,self.y,self.vocab = kept_rows([image_store, sound_store], manifest, split, vocab)
         self.img,self.snd = image_store.array,sound_store.array
-        o2i = {v:i for i,v in enumerate(self.vocab)}
-        self.y = np.array([o2i[str(l)] for l in kept.label.astype(str)])
         self.ids = [image_store.ids[i] for i in self.rows]
     def __len__(self): return len(self.rows)
     def __getitem__(self, i):

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from .core import *   # first: it silences torch's deprecation warning that importing fastai triggers
 import matplotlib.pyplot as plt
+from PIL import Image
 from torch.utils.data import Dataset
 from fastcore.basics import patch
 from fastcore.foundation import L
@@ -18,11 +19,11 @@ from fastai.data.core import DataLoaders
 from fastai.callback.core import Callback
 from fastai.learner import Learner
 from fastai.callback.schedule import ParamScheduler, combined_cos
-from fastai.callback.progress import CSVLogger, ProgressCallback
+from fastai.callback.progress import CSVLogger  # (its module also patches Learner.no_bar)
 from fastai.optimizer import Adam
 from fastai.metrics import LossMetrics
 from fastai.vision.gan import GANLearner, GANLoss, GANTrainer
-from .features import FeatureStore, Extractor, register_extractor
+from .features import FeatureStore, Extractor, register_extractor, kept_rows
 import warnings
 # fastai's own GANTrainer stores `generator`, `critic` and `gen_mode` on itself, which its Callback warns about on every fit
 warnings.filterwarnings('ignore', message=r'You are shadowing an attribute \((generator|critic|gen_mode)\)', category=UserWarning)
@@ -31,7 +32,7 @@ warnings.filterwarnings('ignore', message=r'You are shadowing an attribute \((ge
 __all__ = ['FeatureLayout', 'FeatureScaler', 'UnetBlock', 'unet_generator', 'patch_critic', 'init_pix2pix', 'CondGenerator',
            'CondCritic', 'FeatureGenerator', 'gan_nets', 'CondGANLoss', 'TrainActiveOnly', 'GANCheckpoint',
            'AppendCSVLogger', 'CondGANLearner', 'last_epoch', 'fit_gan', 'ImageTarget', 'GridTarget',
-           'pixels_extractor', 'GANPairs', 'gan_dls', 'generate', 'save_gan', 'load_gan', 'train_gan_stage']
+           'pixels_extractor', 'GANPairs', 'gan_dls', 'to_pil', 'generate', 'save_gan', 'load_gan', 'train_gan_stage']
 
 # %% ../nbs/06_gan.ipynb 6
 @dataclass
@@ -323,16 +324,9 @@ class GANPairs(Dataset):
                  split:str|None='train', # 'train', 'valid' or None for both
                  target_tfm=None, # Stored target row -> what the generator must produce
                  vocab:list|None=None): # Class names (default: sorted labels of the kept pairs)
-        if cond_store.ids != target_store.ids: raise ValueError("the two stores do not hold the same pairs in the same order")
-        kept = manifest[manifest.kept.astype(bool)].reset_index(drop=True)
-        if kept.id.astype(str).tolist() != cond_store.ids: raise ValueError("the stores were not made from this manifest")
-        ok = cond_store.valid & target_store.valid
-        if split is not None: ok &= (kept.split == split).to_numpy()
-        self.rows = np.flatnonzero(ok)
+        self.rows,y,self.vocab = kept_rows([cond_store, target_store], manifest, split, vocab)
+        self.y = y[self.rows]
         self.cond,self.target,self.target_tfm = cond_store.array,target_store.array,target_tfm
-        self.vocab = vocab or sorted(kept.label.astype(str).unique())
-        o2i = {v:i for i,v in enumerate(self.vocab)}
-        self.y = np.array([o2i[str(l)] for l in kept.label.astype(str)])[self.rows]
         self.ids = [cond_store.ids[i] for i in self.rows]
 
     def __len__(self): return len(self.rows)
@@ -360,10 +354,10 @@ def gan_dls(cond_store:FeatureStore, target_store:FeatureStore, manifest:pd.Data
     return dls
 
 # %% ../nbs/06_gan.ipynb 41
-def _as_image(t:torch.Tensor) -> np.ndarray:
-    "`(c, h, w)` in [-1, 1] -> something `imshow` draws."
-    a = ((t.detach().float().cpu().clamp(-1, 1) + 1)/2).permute(1, 2, 0).numpy()
-    return a[..., 0] if a.shape[-1] == 1 else a
+def to_pil(images:torch.Tensor) -> list:
+    "`(n, c, h, w)` images in [-1, 1] -> 8-bit PIL images (grey for one channel, RGB for three)."
+    a = ((images.detach().float().cpu().clamp(-1, 1) + 1)*127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
+    return [Image.fromarray(x[..., 0] if x.shape[-1] == 1 else x) for x in a]
 
 @torch.no_grad()
 def generate(generator:CondGenerator, feats:torch.Tensor, bs:int=256) -> torch.Tensor:
@@ -384,9 +378,10 @@ def show_results(self:CondGANLearner, ds_idx:int=1, max_n:int=6, figsize=None, t
     fake = generate(gen, c)
     grid = gen.layout.to_grid(gen.scaler.encode(c.to(gen.scaler.mean.device))).clamp(-1, 1).cpu()
     fig,axs = plt.subplots(len(items), 3, figsize=figsize or (4.5, 1.5*len(items)), squeeze=False)
+    cols = [to_pil(x) for x in (grid, fake, t)]
     for i in range(len(items)):
-        for j,im in enumerate((grid[i], fake[i], t[i])):
-            axs[i, j].imshow(_as_image(im), cmap='gray', vmin=0, vmax=1); axs[i, j].axis('off')
+        for j,col in enumerate(cols):
+            axs[i, j].imshow(col[i], cmap='gray', vmin=0, vmax=255); axs[i, j].axis('off')
             if i == 0: axs[i, j].set_title(titles[j], fontsize=9)
     plt.tight_layout()
     return fig
@@ -426,14 +421,14 @@ def train_gan_stage(dls:DataLoaders, # `gan_dls` of the stage
                     seed:int=42, quiet:bool=False, meta:dict|None=None) -> CondGANLearner:
     "Train one GAN stage with a `CondGANLearner` (resumable) and save it with `save_gan`."
     out = Path(out_dir)
-    if not (out/'models'/'last.json').exists(): (out/'history.csv').unlink(missing_ok=True)   # a fresh run: a fresh log
     scaler = FeatureScaler.fit(dls.train_ds.cond, dls.train_ds.rows)
     seed_everything(seed)
     gen,crit = gan_nets(cfg, layout, out_ch, scaler, out_scaler)
     learn = CondGANLearner.from_config(dls, cfg, gen, crit, path=out, cbs=AppendCSVLogger())
+    if last_epoch(learn) < 0: (out/'history.csv').unlink(missing_ok=True)   # a fresh run: a fresh log
     n = epochs or cfg.epochs
     if quiet:
-        with learn.no_logging(), learn.removed_cbs(learn.cbs.filter(lambda c: isinstance(c, ProgressCallback))): fit_gan(learn, n)
+        with learn.no_logging(), learn.no_bar(): fit_gan(learn, n)
     else: fit_gan(learn, n)
     save_gan(out/f'{name}.pt', gen, crit, cfg, meta={'epochs': n, 'train_rows': len(dls.train_ds), **(meta or {})})
     return learn

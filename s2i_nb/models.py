@@ -14,7 +14,7 @@ from fastai.learner import Learner
 from fastai.data.core import DataLoaders
 from fastai.metrics import accuracy
 from fastai.callback.schedule import fit_one_cycle  # patches Learner.fit_one_cycle
-from fastai.callback.progress import ProgressCallback
+import fastai.callback.progress  # patches Learner.no_bar
 
 # %% auto 0
 __all__ = ['SOUNDNET_LAYERS', 'SOUNDNET_SR', 'VGG16_FILE', 'SoundNet8', 'tile_to', 'soundnet_predict', 'soundnet_state_from_npy',
@@ -256,7 +256,7 @@ def _fit(model:nn.Module, train:tuple, valid:tuple, epochs:int, lr:float, bs:int
     seed_everything(seed)
     dls = DataLoaders.from_dsets(TensorDataset(*train), TensorDataset(*valid), bs=bs, device=get_device(device))
     learn = Learner(dls, model, loss_func=nn.CrossEntropyLoss(), metrics=accuracy)
-    with learn.no_logging(), learn.removed_cbs(learn.cbs.filter(lambda c: isinstance(c, ProgressCallback))):
+    with learn.no_logging(), learn.no_bar():
         learn.fit_one_cycle(epochs, lr)
     return learn
 

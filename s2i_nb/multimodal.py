@@ -10,7 +10,7 @@ import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as 
 from .core import *
 from fastai.learner import Learner, AvgMetric
 from fastai.callback.schedule import fit_one_cycle  # patches Learner.fit_one_cycle
-from fastai.callback.progress import ProgressCallback
+import fastai.callback.progress  # patches Learner.no_bar
 from .features import FeatureStore, _create_store, weights_hash
 
 # %% auto 0
@@ -103,7 +103,7 @@ def multimodal_learner(dls, # `feature_dls`: (image feature, sound feature, clas
 def fit_multimodal(learn:Learner, cfg:MultimodalConfig, quiet:bool=False) -> Learner:
     "Train with `fit_one_cycle` for the preset's epochs and learning rate."
     if quiet:
-        with learn.no_logging(), learn.removed_cbs(learn.cbs.filter(lambda c: isinstance(c, ProgressCallback))): learn.fit_one_cycle(cfg.epochs, cfg.lr)
+        with learn.no_logging(), learn.no_bar(): learn.fit_one_cycle(cfg.epochs, cfg.lr)
     else: learn.fit_one_cycle(cfg.epochs, cfg.lr)
     return learn
 

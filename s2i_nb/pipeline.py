@@ -7,14 +7,13 @@ from __future__ import annotations
 import json, shutil, time, hashlib
 from dataclasses import dataclass
 from pathlib import Path
-import numpy as np, pandas as pd, torch, torch.nn as nn
-from PIL import Image
+import numpy as np, torch, torch.nn as nn
 from .core import *
-from .data import DigitsPairs, PairSource, MediaError, read_audio, prepare_audio, load_video_audio, VIDEO_EXTS
+from .data import DigitsPairs, PairSource, read_audio, prepare_audio, load_video_audio, VIDEO_EXTS
 from .features import FeatureStore, extract_features, feature_dls, get_extractor
 from .multimodal import MultimodalLayers, multimodal_learner, fit_multimodal, export_multimodal
-from .gan import FeatureLayout, pixels_extractor, load_gan, generate
-from .feat2img import train_gan2, to_pil
+from .gan import pixels_extractor, load_gan, to_pil
+from .feat2img import train_gan2
 from .snd2feat import train_gan1
 
 # %% auto 0
@@ -155,7 +154,8 @@ def train(preset:str|Preset='digits', # Preset name, preset JSON file or `Preset
     with atomic_write(root/'sound_extractor.pt') as t: torch.save(nets['sound'].state_dict(), t)
     vocab = torch.load(root/'multimodal'/'model.pt', weights_only=True)['vocab']
     spec = {'format': 's2i_nb/1', 'preset': cfg.to_dict(), 'sound_extractor': 'sound_extractor.pt', 'multimodal': 'multimodal/model.pt',
-            'gan1': 'gan1/gan1.pt', 'gan2': 'gan2/gan2.pt', 'vocab': vocab, 'source': name}
+            'gan1': 'gan1/gan1.pt', 'gan2': 'gan2/gan2.pt', 'vocab': vocab,
+            'source': None if source in (None, 'digits') else str(Path(source).resolve()), 'held_out': sorted(held_out or [])}
     with atomic_write(root/'s2i.json') as t: t.write_text(json.dumps(spec, indent=1))
     if evaluate:
         from s2i_nb.evaluation import evaluate_run

@@ -13,7 +13,7 @@ def test_help(s2i):
     assert r.returncode == 0 and '--preset' in r.stdout and 'Preset name' in r.stdout
 
 def test_pairs_digits(s2i, tmp_path):
-    "The README's main job: all 2,500 digits pairs built, checked and summarised."
+    "All 2,500 digits pairs built, checked and summarised."
     out = tmp_path/'digits'
     r = run(s2i, 'pairs', '--preset', 'digits', '--out', out, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
@@ -53,7 +53,7 @@ def test_bad_paths_one_line(s2i, tmp_path):
     assert r.returncode == 2 and "unknown command 'fly'" in r.stderr
 
 def test_curate_digits(s2i, tmp_path):
-    "The README's main job: digits curated with the digit networks; a second run reuses every labelled chunk."
+    "Digits curated with the digit networks; a second run reuses every labelled chunk."
     out = tmp_path/'digits'
     r = run(s2i, 'curate', '--preset', 'digits', '--out', out, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
