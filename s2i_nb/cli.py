@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_cli.ipynb 2
 from __future__ import annotations
-import sys, json
+import os, sys, json, subprocess
 from pathlib import Path
 from fastcore.script import call_parse, anno_parser, Param
 from .core import *
@@ -100,22 +100,43 @@ def s2i_curate(out:str='runs/digits', # Folder for labels/, manifest.csv, summar
     print(f"wrote {Path(out)}/{{manifest.csv,summary.json,curation.png}}")
 
 # %% ../nbs/10_cli.ipynb 16
+def _relaunch(nproc:int, command:str, opts:dict):
+    "Run `s2i COMMAND opts` as `nproc` processes of one machine under torchrun; exit with its status."
+    exe = Path(sys.executable).parent/'s2i'
+    argv = [str(exe if exe.exists() else 's2i'), command]
+    for k,v in opts.items():
+        if v is None or v is False: continue
+        argv += [f'--{k}'] if v is True else [f'--{k}', str(v)]
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', str(nproc), '--no-python', *argv]
+    sys.exit(subprocess.run(cmd).returncode)
+
 @call_parse
 def s2i_train(preset:str='digits', # Preset name ('digits', 'paper') or preset JSON file
               out:str='runs/digits', # Run folder: one sub-folder per stage, s2i.json, report/
-              source:str=None, # 'digits' (default), a folder of videos or a pairs CSV
+              source:str=None, # 'digits' (default), a folder of videos, a pairs CSV or webdataset shards (*.tar)
               data:str=None, # Digits data folder (default: $S2I_DATA, ../shared/data, else download)
               held_out:str=None, # Digits: comma-separated FSDD speakers held out of every stage
               no_report:bool=False, # Do not write the evaluation report
               workers:int=2, # DataLoader worker processes for decoding
-              device:str=None, # Device (default: CUDA when present)
+              until:str=None, # Stop after this stage: curation, features, multimodal, gan2 or gan1
+              precision:str='auto', # GPUs: 'auto' (bf16), 'bf16', 'fp16' or 'fp32'
+              no_channels_last:bool=False, # GPUs: keep NCHW memory (default: channels-last on CUDA)
+              compile:bool=False, # GPUs: torch.compile the networks
+              device:str=None, # Device (default: CUDA when present; the launcher's GPU)
+              nproc:int=1, # Processes on this machine (one per GPU; CPUs: gloo), started with torchrun
               quiet:bool=False, # Print nothing but errors
              ):
     "Train every stage of the method (curation, features, multimodal layers, GAN 2, GAN 1) and report; finished stages are skipped."
     from s2i_nb.pipeline import train
+    from s2i_nb.distributed import Speed, is_main
+    if nproc > 1 and 'WORLD_SIZE' not in os.environ:
+        return _relaunch(nproc, 'train', dict(preset=preset, out=out, source=source, data=data, held_out=held_out, no_report=no_report,
+                         workers=workers, until=until, precision=precision, no_channels_last=no_channels_last, compile=compile,
+                         device=device, quiet=quiet))
     root = train(preset, out, source=source, data=data, held_out=held_out.split(',') if held_out else None,
-                 evaluate=not no_report, workers=workers, device=device, quiet=quiet)
-    if not quiet: print(f"trained {root}: generate with `s2i generate SOUND... --ckpt {root}`")
+                 evaluate=not no_report, workers=workers, until=until, speed=Speed(precision, False if no_channels_last else None, compile),
+                 device=device, quiet=quiet)
+    if not quiet and is_main(): print(f"trained {root}: generate with `s2i generate SOUND... --ckpt {root}`")
 
 @call_parse
 def s2i_generate(sounds:Param("Sound files", str, nargs='+'),

@@ -21,10 +21,11 @@ __all__ = ['PRESETS', 'get_device', 'seed_everything', 's2i_home', 'atomic_write
 # %% ../nbs/00_core.ipynb 6
 def get_device(device:str|torch.device|None=None, # Explicit choice, e.g. 'cpu' or 'cuda:1'; wins over everything
               ) -> torch.device:
-    "The device to compute on: `device`, else `$S2I_DEVICE`, else CUDA when present, else CPU."
+    "The device to compute on: `device`, else `$S2I_DEVICE`, else CUDA when present (the launcher's `$LOCAL_RANK`-th GPU), else CPU."
     device = device or os.environ.get('S2I_DEVICE')
     if device: return torch.device(device)
-    return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    if not torch.cuda.is_available(): return torch.device('cpu')
+    return torch.device('cuda', int(os.environ.get('LOCAL_RANK', 0)))   # under a launcher: this process's GPU
 
 # %% ../nbs/00_core.ipynb 10
 def seed_everything(seed:int=42, # Seed for python, numpy and torch
@@ -119,6 +120,7 @@ class GANConfig:
     l1_weight:float=100. # lambda of the L1 term (pix2pix)
     critic_loss_weight:float=1. # Weight on the critic loss (the paper uses 0.001 for GAN 1)
     spectral_norm:bool=False # Spectral normalisation on the critic (paper's remedy for artefacts)
+    norm:str='batch' # Normalisation layers: 'batch' (pix2pix's default) or 'instance' (pix2pix's `--norm instance`)
     lr:float=2e-4 # Adam learning rate
     betas:tuple=(0.5, 0.999) # Adam betas (pix2pix)
     epochs:int=200 # Training epochs
@@ -146,6 +148,7 @@ def validate(self:Preset) -> Preset:
     if f.grid*f.upsample != im.size: raise ValueError(f"features.grid*upsample={f.grid*f.upsample} != image.size={im.size}")
     for name in ('gan1','gan2'):
         if 2**getattr(self,name).n_down != im.size: raise ValueError(f"2**{name}.n_down != image.size={im.size}")
+        if getattr(self,name).norm not in ('batch','instance'): raise ValueError(f"{name}.norm must be 'batch' or 'instance', not {getattr(self,name).norm!r}")
     if self.audio.pad not in ('tile','zero'): raise ValueError(f"audio.pad must be 'tile' or 'zero', not {self.audio.pad!r}")
     if self.audio.crop not in ('center','start'): raise ValueError(f"audio.crop must be 'center' or 'start', not {self.audio.crop!r}")
     return self

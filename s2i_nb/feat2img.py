@@ -10,6 +10,7 @@ from .core import *
 from .features import FeatureStore
 from .curation import Classifier
 from .gan import *
+from .distributed import Speed, rank_bs
 
 # %% auto 0
 __all__ = ['eval_classifier', 'classify_images', 'class_accuracy', 'gan2_dls', 'train_gan2']
@@ -46,16 +47,18 @@ def class_accuracy(clf:Classifier, images, labels) -> float:
 
 # %% ../nbs/07_feat2img.ipynb 10
 def gan2_dls(manifest:pd.DataFrame, image_store:FeatureStore, pixel_store:FeatureStore, cfg:Preset, bs:int|None=None, **kwargs):
-    "Loaders of `(image feature, image, image feature)` for GAN 2."
+    "Loaders (each launched process: its share of the global batch `bs`) of `(image feature, image, image feature)` for GAN 2."
     return gan_dls(image_store, pixel_store, manifest, ImageTarget(cfg.image.channels, cfg.image.size),
-                   bs=bs or cfg.gan2.bs, seed=cfg.seed, **kwargs)
+                   bs=rank_bs(bs or cfg.gan2.bs), seed=cfg.seed, **kwargs)
 
 def train_gan2(manifest:pd.DataFrame, # Curated manifest
                image_store:FeatureStore, # Image features (the condition)
                pixel_store:FeatureStore, # The images, from `pixels_extractor`
                cfg:Preset, out_dir:str|Path, # Stage folder: `gan2.pt`, `history.csv`, `models/`
-               epochs:int|None=None, bs:int|None=None, quiet:bool=False, **kwargs) -> CondGANLearner:
+               epochs:int|None=None, bs:int|None=None, quiet:bool=False,
+               speed:Speed|None=None, # GPU precision etc. (see `s2i_nb.distributed`)
+               **kwargs) -> CondGANLearner:
     "Train GAN 2 (image feature -> image) on the train split; resumable; writes `gan2.pt`."
     dls = gan2_dls(manifest, image_store, pixel_store, cfg, bs, **kwargs)
     return train_gan_stage(dls, cfg.gan2, FeatureLayout.from_preset(cfg), cfg.image.channels, out_dir, 'gan2',
-                           epochs=epochs, seed=cfg.seed, quiet=quiet, meta={'image_store': str(image_store.path)})
+                           epochs=epochs, seed=cfg.seed, quiet=quiet, speed=speed, meta={'image_store': str(image_store.path)})

@@ -24,15 +24,17 @@ from fastai.optimizer import Adam
 from fastai.metrics import LossMetrics
 from fastai.vision.gan import GANLearner, GANLoss, GANTrainer
 from .features import FeatureStore, Extractor, register_extractor, kept_rows
+from .distributed import Speed, train_ctx, is_main, unwrap
 import warnings
 # fastai's own GANTrainer stores `generator`, `critic` and `gen_mode` on itself, which its Callback warns about on every fit
 warnings.filterwarnings('ignore', message=r'You are shadowing an attribute \((generator|critic|gen_mode)\)', category=UserWarning)
 
 # %% auto 0
-__all__ = ['FeatureLayout', 'FeatureScaler', 'UnetBlock', 'unet_generator', 'patch_critic', 'init_pix2pix', 'CondGenerator',
-           'CondCritic', 'FeatureGenerator', 'gan_nets', 'CondGANLoss', 'TrainActiveOnly', 'GANCheckpoint',
-           'AppendCSVLogger', 'CondGANLearner', 'last_epoch', 'fit_gan', 'ImageTarget', 'GridTarget',
-           'pixels_extractor', 'GANPairs', 'gan_dls', 'to_pil', 'generate', 'save_gan', 'load_gan', 'train_gan_stage']
+__all__ = ['FeatureLayout', 'FeatureScaler', 'norm_layer', 'UnetBlock', 'unet_generator', 'patch_critic', 'init_pix2pix',
+           'CondGenerator', 'CondCritic', 'FeatureGenerator', 'gan_nets', 'CondGANLoss', 'CondGANTrainer',
+           'TrainActiveOnly', 'GANCheckpoint', 'AppendCSVLogger', 'CondGANLearner', 'last_epoch', 'fit_gan',
+           'ImageTarget', 'GridTarget', 'pixels_extractor', 'GANPairs', 'gan_dls', 'to_pil', 'generate', 'save_gan',
+           'load_gan', 'train_gan_stage']
 
 # %% ../nbs/06_gan.ipynb 6
 @dataclass
@@ -95,19 +97,27 @@ class FeatureScaler(nn.Module):
     def decode(self, z:torch.Tensor) -> torch.Tensor: return z*(self.k*self.std) + self.mean
 
 # %% ../nbs/06_gan.ipynb 14
+def norm_layer(norm:str):
+    "pix2pix's normalisation layers: 'batch' (learned scale and shift, running statistics) or 'instance' (per image, neither)."
+    if norm == 'batch': return nn.BatchNorm2d
+    if norm == 'instance': return partial(nn.InstanceNorm2d, affine=False, track_running_stats=False)
+    raise ValueError(f"norm must be 'batch' or 'instance', not {norm!r}")
+
 class UnetBlock(nn.Module):
     "One pix2pix U-Net level: down-convolution, the inner levels, up-convolution, then concatenation with the input."
     def __init__(self, outer:int, inner:int, # Channels outside and inside this level
                  in_ch:int|None=None, # Input channels (default: `outer`)
                  sub:nn.Module|None=None, # The inner levels
                  outermost:bool=False, innermost:bool=False,
-                 dropout:float=0.): # Dropout after the up-convolution
+                 dropout:float=0., # Dropout after the up-convolution
+                 norm:str='batch'): # 'batch' or 'instance' (pix2pix's `--norm`)
         super().__init__()
         self.outermost = outermost
-        down = [nn.Conv2d(in_ch or outer, inner, 4, 2, 1, bias=False)]
-        if not (outermost or innermost): down.append(nn.BatchNorm2d(inner))
+        nl,bias = norm_layer(norm),norm == 'instance'   # pix2pix: convolutions before instance norm keep their bias
+        down = [nn.Conv2d(in_ch or outer, inner, 4, 2, 1, bias=bias)]
+        if not (outermost or innermost): down.append(nl(inner))
         if outermost: up = [nn.ReLU(), nn.ConvTranspose2d(inner*2, outer, 4, 2, 1), nn.Tanh()]
-        else: up = [nn.ReLU(), nn.ConvTranspose2d(inner*(1 if innermost else 2), outer, 4, 2, 1, bias=False), nn.BatchNorm2d(outer)]
+        else: up = [nn.ReLU(), nn.ConvTranspose2d(inner*(1 if innermost else 2), outer, 4, 2, 1, bias=bias), nl(outer)]
         if dropout: up.append(nn.Dropout(dropout))
         self.down,self.sub,self.up = nn.Sequential(*down),sub,nn.Sequential(*up)
 
@@ -122,27 +132,30 @@ def unet_generator(in_ch:int, # Input channels
                    n_down:int=7, # Down-samplings: the input side is 2**n_down (7: unet_128)
                    ngf:int=64, # Width of the outermost level
                    dropout:float=0.5, # Dropout of the middle levels
+                   norm:str='batch', # 'batch' or 'instance'
                   ) -> UnetBlock:
     "pix2pix's U-Net generator (`unet_128` with the defaults)."
     if n_down < 5: raise ValueError(f"a pix2pix U-Net has at least 5 down-samplings, not {n_down}")
-    b = UnetBlock(ngf*8, ngf*8, innermost=True)
-    for _ in range(n_down - 5): b = UnetBlock(ngf*8, ngf*8, sub=b, dropout=dropout)
-    for mult in (4, 2, 1): b = UnetBlock(ngf*mult, ngf*mult*2, sub=b)
-    return UnetBlock(out_ch, ngf, in_ch=in_ch, sub=b, outermost=True)
+    b = UnetBlock(ngf*8, ngf*8, innermost=True, norm=norm)
+    for _ in range(n_down - 5): b = UnetBlock(ngf*8, ngf*8, sub=b, dropout=dropout, norm=norm)
+    for mult in (4, 2, 1): b = UnetBlock(ngf*mult, ngf*mult*2, sub=b, norm=norm)
+    return UnetBlock(out_ch, ngf, in_ch=in_ch, sub=b, outermost=True, norm=norm)
 
 # %% ../nbs/06_gan.ipynb 18
 def patch_critic(in_ch:int, # Input channels: condition + image
                  ndf:int=64, # Width of the first layer
                  n_layers:int=3, # Stride-2 layers (3: the 70x70 PatchGAN)
                  spectral_norm:bool=False, # Spectral normalisation on every convolution, no batch norm
+                 norm:str='batch', # 'batch' or 'instance' (without spectral norm)
                 ) -> nn.Sequential:
     "pix2pix's PatchGAN critic: a map of one logit per patch."
     sn = nn.utils.parametrizations.spectral_norm if spectral_norm else (lambda m: m)
-    norm = (lambda c: nn.Identity()) if spectral_norm else nn.BatchNorm2d
+    nl = (lambda c: nn.Identity()) if spectral_norm else norm_layer(norm)
+    bias = spectral_norm or norm == 'instance'
     layers,mult = [sn(nn.Conv2d(in_ch, ndf, 4, 2, 1)), nn.LeakyReLU(0.2)],1
     for n in range(1, n_layers + 1):
         prev,mult = mult,min(2**n, 8)
-        layers += [sn(nn.Conv2d(ndf*prev, ndf*mult, 4, 2 if n < n_layers else 1, 1, bias=spectral_norm)), norm(ndf*mult), nn.LeakyReLU(0.2)]
+        layers += [sn(nn.Conv2d(ndf*prev, ndf*mult, 4, 2 if n < n_layers else 1, 1, bias=bias)), nl(ndf*mult), nn.LeakyReLU(0.2)]
     layers.append(sn(nn.Conv2d(ndf*mult, 1, 4, 1, 1)))
     return nn.Sequential(*layers)
 
@@ -191,9 +204,9 @@ def gan_nets(cfg:GANConfig, # The stage's settings
             ) -> tuple[CondGenerator, CondCritic]:
     "The generator and critic of one stage, initialised as pix2pix does."
     scaler = scaler if scaler is not None else FeatureScaler(layout.dim)
-    net = init_pix2pix(unet_generator(1, out_ch, cfg.n_down, cfg.ngf, cfg.dropout))
+    net = init_pix2pix(unet_generator(1, out_ch, cfg.n_down, cfg.ngf, cfg.dropout, cfg.norm))
     gen = CondGenerator(layout, net, scaler) if out_scaler is None else FeatureGenerator(layout, net, scaler, out_scaler)
-    crit = CondCritic(layout, init_pix2pix(patch_critic(1 + out_ch, cfg.ndf, cfg.n_critic_layers, cfg.spectral_norm)), scaler)
+    crit = CondCritic(layout, init_pix2pix(patch_critic(1 + out_ch, cfg.ndf, cfg.n_critic_layers, cfg.spectral_norm, cfg.norm)), scaler)
     return gen, crit
 
 # %% ../nbs/06_gan.ipynb 29
@@ -223,31 +236,56 @@ class CondGANLoss(GANLoss):
         return self.crit_loss
 
 # %% ../nbs/06_gan.ipynb 35
+class CondGANTrainer(GANTrainer):
+    "fastai's `GANTrainer` that also runs inside a DDP wrapper and keeps no copy of the generated batch."
+    @property
+    def name(self): return 'gan_trainer'   # where `FixedGANSwitcher` and the rest look for it
+    def switch(self, gen_mode=None):
+        "Switch networks, loss and the (unwrapped) `GANModule` to generator or critic mode."
+        self.gen_mode = (not self.gen_mode) if gen_mode is None else gen_mode
+        self._set_trainable()
+        unwrap(self.model).switch(gen_mode)
+        self.loss_func.switch(gen_mode)
+    def after_batch(self):
+        "Record the smoothed losses (fastai also gathers every generated batch over processes, for images it never shows here)."
+        if not self.training: return
+        if self.gen_mode: self.gen_loss.accumulate(self.learn); self.gen_losses.append(self.gen_loss.value)
+        else: self.crit_loss.accumulate(self.learn); self.crit_losses.append(self.crit_loss.value)
+
 class TrainActiveOnly(Callback):
     "Remove the idle network's gradients before each step, so the shared optimiser updates only the network being trained."
     run_after = GANTrainer
     def before_step(self):
-        idle = self.learn.model.critic if self.learn.gan_trainer.gen_mode else self.learn.model.generator
-        for p in idle.parameters(): p.grad = None
+        gt = self.learn.gan_trainer
+        for p in (gt.critic if gt.gen_mode else gt.generator).parameters(): p.grad = None
+
+def _skipped(learn:Learner) -> bool:
+    "Whether the current epoch is one that a resumed fit skips (fastai's `SkipToEpoch`)."
+    return learn.epoch < getattr(getattr(learn, 'skip_to_epoch', None), '_skip_to', 0)
 
 class GANCheckpoint(Callback):
-    "After each epoch, save the model and optimiser to `models/{fname}.pth` (atomically) and the epoch to `{fname}.json`."
+    "After each epoch, rank 0 saves model and optimiser to `models/{fname}.pth` (atomically), the epoch and the next step's network to `{fname}.json`."
     order = 70
     def __init__(self, fname:str='last'): self.fname = fname
     def after_epoch(self):
+        if not is_main() or _skipped(self.learn): return
         folder = self.learn.path/self.learn.model_dir
         with atomic_write(folder/f'{self.fname}.pth') as tmp:
-            torch.save({'model': self.learn.model.state_dict(), 'opt': self.learn.opt.state_dict()}, tmp)
-        with atomic_write(folder/f'{self.fname}.json') as tmp: tmp.write_text(json.dumps({'epoch': self.learn.epoch}))
+            torch.save({'model': unwrap(self.learn.model).state_dict(), 'opt': self.learn.opt.state_dict()}, tmp)
+        state = {'epoch': self.learn.epoch, 'gen_mode': bool(self.learn.gan_trainer.gen_mode)}   # validation leaves the generator on
+        with atomic_write(folder/f'{self.fname}.json') as tmp: tmp.write_text(json.dumps(state))
 
 class AppendCSVLogger(CSVLogger):
-    "fastai's `CSVLogger` that appends to an existing log without repeating its header (for resumed runs)."
+    "fastai's `CSVLogger` that appends to an existing log without repeating its header (for resumed runs); rank 0 writes."
     def __init__(self, fname:str='history.csv'): super().__init__(fname, append=True)
     def before_fit(self):
+        if not is_main(): self.run = False; return   # fastai turns `run` back on after the fit
         f = self.path/self.fname
         if not (f.exists() and f.stat().st_size): return super().before_fit()
         self.file = f.open('a')
         self.old_logger,self.learn.logger = self.logger,self._write_line
+    def _write_line(self, log):
+        if not _skipped(self.learn): super()._write_line(log)   # no line for the epochs a resumed fit skips
 
 class CondGANLearner(GANLearner):
     "A fastai `GANLearner` for a pix2pix-style conditional GAN on `(condition, target, condition)` batches."
@@ -261,6 +299,8 @@ class CondGANLearner(GANLearner):
         super().__init__(dls, generator, critic, None, None, switch_eval=switch_eval, show_img=False,
                          opt_func=partial(Adam, mom=betas[0], sqr_mom=betas[1], eps=eps), lr=lr, wd=0.,
                          cbs=L(cbs) + L(TrainActiveOnly()), metrics=L(metrics) + L(*LossMetrics('adv,l1')), **kwargs)
+        gt = self.gan_trainer; self.remove_cb(gt)
+        self.add_cb(CondGANTrainer(switch_eval=gt.switch_eval, clip=gt.clip, gen_first=gt.gen_first, show_img=False))
         self.loss_func = CondGANLoss(self.model, l1_weight, critic_loss_weight)
         Path(self.path).mkdir(parents=True, exist_ok=True)   # fastai's CSVLogger writes there without creating it
 
@@ -288,7 +328,11 @@ def fit_gan(learn:CondGANLearner, n_epoch:int, lr:float|None=None,
     if learn.opt is None: learn.create_opt()
     lr = learn.lr if lr is None else lr
     sched = ParamScheduler({'lr': combined_cos(pct_start, lr, lr, lr/div_final)})
-    learn.fit(n_epoch, lr, cbs=L(sched, GANCheckpoint(fname)) + L(cbs), start_epoch=start)
+    gt = learn.gan_trainer; first = gt.gen_first
+    if start:   # continue with the network the interrupted run would have trained next
+        gt.gen_first = json.loads((learn.path/learn.model_dir/f'{fname}.json').read_text()).get('gen_mode', True)
+    try: learn.fit(n_epoch, lr, cbs=L(sched, GANCheckpoint(fname)) + L(cbs), start_epoch=start)
+    finally: gt.gen_first = first
     return learn
 
 # %% ../nbs/06_gan.ipynb 39
@@ -418,17 +462,21 @@ def train_gan_stage(dls:DataLoaders, # `gan_dls` of the stage
                     name:str, # Stage name ('gan1', 'gan2'): the checkpoint is `{name}.pt`
                     out_scaler:FeatureScaler|None=None, # For a feature-producing stage (GAN 1)
                     epochs:int|None=None, # Default: `cfg.epochs`
-                    seed:int=42, quiet:bool=False, meta:dict|None=None) -> CondGANLearner:
-    "Train one GAN stage with a `CondGANLearner` (resumable) and save it with `save_gan`."
+                    seed:int=42, quiet:bool=False, meta:dict|None=None,
+                    speed:Speed|None=None, # Precision, memory format, compilation (GPUs; see `s2i_nb.distributed`)
+                    cbs=None, # More callbacks for the learner
+                   ) -> CondGANLearner:
+    "Train one GAN stage with a `CondGANLearner` (resumable; on every launched process) and save it with `save_gan` (rank 0)."
     out = Path(out_dir)
     scaler = FeatureScaler.fit(dls.train_ds.cond, dls.train_ds.rows)
     seed_everything(seed)
     gen,crit = gan_nets(cfg, layout, out_ch, scaler, out_scaler)
-    learn = CondGANLearner.from_config(dls, cfg, gen, crit, path=out, cbs=AppendCSVLogger())
-    if last_epoch(learn) < 0: (out/'history.csv').unlink(missing_ok=True)   # a fresh run: a fresh log
+    learn = CondGANLearner.from_config(dls, cfg, gen, crit, path=out, cbs=L(AppendCSVLogger()) + L(cbs))
+    if last_epoch(learn) < 0 and is_main(): (out/'history.csv').unlink(missing_ok=True)   # a fresh run: a fresh log
     n = epochs or cfg.epochs
-    if quiet:
-        with learn.no_logging(), learn.no_bar(): fit_gan(learn, n)
-    else: fit_gan(learn, n)
-    save_gan(out/f'{name}.pt', gen, crit, cfg, meta={'epochs': n, 'train_rows': len(dls.train_ds), **(meta or {})})
+    with train_ctx(learn, speed, gan=True):
+        if quiet:
+            with learn.no_logging(), learn.no_bar(): fit_gan(learn, n)
+        else: fit_gan(learn, n)
+    if is_main(): save_gan(out/f'{name}.pt', gen, crit, cfg, meta={'epochs': n, 'train_rows': len(dls.train_ds), **(meta or {})})
     return learn

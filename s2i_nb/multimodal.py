@@ -12,6 +12,7 @@ from fastai.learner import Learner, AvgMetric
 from fastai.callback.schedule import fit_one_cycle  # patches Learner.fit_one_cycle
 import fastai.callback.progress  # patches Learner.no_bar
 from .features import FeatureStore, _create_store, weights_hash
+from .distributed import Speed, train_ctx
 
 # %% auto 0
 __all__ = ['ACTIVATIONS', 'MultimodalLayers', 'soft_ce', 'MultimodalLoss', 'LossTerm', 'mode_accuracy', 'multimodal_learner',
@@ -100,11 +101,14 @@ def multimodal_learner(dls, # `feature_dls`: (image feature, sound feature, clas
     metrics = [LossTerm(loss, k) for k in ('l1','ce_pre','ce_post','cls')] + [mode_accuracy(i, f'acc_{n}') for i,n in ((3,'I'), (4,'S'), (5,'B'))]
     return Learner(dls, model, loss_func=loss, opt_func=Adam, wd=0., metrics=metrics, **kwargs)
 
-def fit_multimodal(learn:Learner, cfg:MultimodalConfig, quiet:bool=False) -> Learner:
-    "Train with `fit_one_cycle` for the preset's epochs and learning rate."
-    if quiet:
-        with learn.no_logging(), learn.no_bar(): learn.fit_one_cycle(cfg.epochs, cfg.lr)
-    else: learn.fit_one_cycle(cfg.epochs, cfg.lr)
+def fit_multimodal(learn:Learner, cfg:MultimodalConfig, quiet:bool=False,
+                   speed:Speed|None=None, # Precision etc. on GPUs (see `s2i_nb.distributed`)
+                  ) -> Learner:
+    "Train with `fit_one_cycle` for the preset's epochs and learning rate (on every launched process: DDP)."
+    with train_ctx(learn, speed):
+        if quiet:
+            with learn.no_logging(), learn.no_bar(): learn.fit_one_cycle(cfg.epochs, cfg.lr)
+        else: learn.fit_one_cycle(cfg.epochs, cfg.lr)
     return learn
 
 # %% ../nbs/05_multimodal.ipynb 19

@@ -15,6 +15,7 @@ from .multimodal import MultimodalLayers, multimodal_learner, fit_multimodal, ex
 from .gan import pixels_extractor, load_gan, to_pil
 from .feat2img import train_gan2
 from .snd2feat import train_gan1
+from .distributed import Speed, init_distributed, is_main, rank, world_size, rank_bs, barrier, broadcast_object, main_first
 
 # %% auto 0
 __all__ = ['STAGES', 'stage_key', 'stage_done', 'upstream_digest', 'mark_done', 'preset_networks', 'sound_network',
@@ -92,74 +93,94 @@ def load_multimodal(path:Path) -> MultimodalLayers:
 
 def train(preset:str|Preset='digits', # Preset name, preset JSON file or `Preset`
           out:str|Path='runs/digits', # Run folder
-          source:str|None=None, # 'digits' (default), a folder of videos or a pairs CSV
+          source:str|None=None, # 'digits' (default), a folder of videos, a pairs CSV or webdataset shards
           data:str|None=None, # Digits data folder (default: see `find_data`)
           held_out:list|None=None, # Digits: FSDD speakers held out of every stage (a speaker-held-out run)
           evaluate:bool=True, # Finish with the evaluation report (`report/`)
           networks:dict|None=None, # Curation classifiers and feature networks (default: `preset_networks`)
           workers:int=2, # DataLoader workers for decoding media
+          until:str|None=None, # Stop after this stage (e.g. 'features' to curate and extract only)
+          speed:Speed|None=None, # GPU precision, channels-last, compilation (default: `Speed()`)
           device=None, quiet:bool=False) -> Path:
-    "Train every stage of the method into `out`, skipping finished stages; returns the run folder."
+    "Train every stage of the method into `out`, skipping finished stages; under a launcher, on all its processes."
     from s2i_nb.cli import pair_source
-    from s2i_nb.curation import curate, read_manifest
+    from s2i_nb.curation import curate, read_manifest, label_chunks
+    if until is not None and until not in STAGES: raise ValueError(f"until must be one of {STAGES}, not {until!r}")
+    init_distributed()   # no-op for one process; under `accelerate launch`/`torchrun`: joins the group
+    main,shard = is_main(),(rank(), world_size())
+    quiet = quiet or not main   # one process reports
     cfg = get_preset(preset) if not isinstance(preset, Preset) else preset
     root = Path(out); root.mkdir(parents=True, exist_ok=True)
-    cfg.save(root/'config.json')
+    if main: cfg.save(root/'config.json')
     src = pair_source(source, cfg, data)
     if held_out and not isinstance(src, DigitsPairs): raise ValueError("held_out speakers need the digits source")
     name = _source_name(source) + (f"-without-{'-'.join(sorted(held_out))}" if held_out else '')
-    nets = networks or preset_networks(cfg, src, held_out, verbose=not quiet)
+    with main_first(): nets = networks or preset_networks(cfg, src, held_out, verbose=not quiet)   # rank 0 fills caches
     def _stage(stage, fn):
+        "Run `fn` on every process unless `stage` is done; rank 0 checks, records and reports."
+        if until is not None and STAGES.index(stage) > STAGES.index(until): return
         key = stage_key(cfg, stage, name) + '-' + upstream_digest(root, stage)
-        if stage_done(root, stage, key): return _log(quiet, f"[{stage}] up to date")
+        if broadcast_object(stage_done(root, stage, key) if main else None): return _log(quiet, f"[{stage}] up to date")
         _log(quiet, f"[{stage}] ..."); t0 = time.perf_counter()
         info = fn() or {}
+        barrier()   # every process's share is written
         secs = round(time.perf_counter() - t0, 1)
-        mark_done(root, stage, key, seconds=secs, **info)
+        if main: mark_done(root, stage, key, seconds=secs, processes=shard[1], **info)
+        barrier()
         _log(quiet, f"[{stage}] done in {secs} s")
 
     c = cfg.curation
     def _curation():
+        kw = dict(num_workers=workers, device=device)
+        if shard[1] > 1:   # each process labels every n-th chunk; rank 0 then merges (the chunks it finds are not relabelled)
+            label_chunks(src, nets['image_clf'], nets['sound_clf'], root/'curation', shard=shard, show_progress=False, **kw)
+            barrier()
+        if not main: return
         man = curate(src, nets['image_clf'], nets['sound_clf'], root/'curation', k=c.topk, n_classes=c.n_classes,
                      pairs_per_class=c.pairs_per_class, valid_pct=c.valid_pct, split='group' if held_out else 'stratified',
-                     held_out=held_out, seed=cfg.seed, num_workers=workers, device=device, show_progress=not quiet)
+                     held_out=held_out, seed=cfg.seed, show_progress=not quiet, **kw)
         return {'kept': int(man.kept.sum())}
     _stage('curation', _curation)
+    if until == 'curation': return root
     man = read_manifest(root/'curation'/'manifest.csv')
     f = root/'features'
     def _features():
-        kw = dict(num_workers=workers, device=device, show_progress=not quiet)
+        kw = dict(num_workers=workers, device=device, show_progress=not quiet, shard=shard)
         extract_features(man, cfg.features.image_extractor, f/'image', src, model=nets['image'], **kw)
         extract_features(man, cfg.features.sound_extractor, f/'sound', src, model=nets['sound'], **kw)
         extract_features(man, pixels_extractor(cfg.image), f/'pixels', src, dtype='float16' if cfg.image.size > 64 else 'float32', **kw)
     _stage('features', _features)
+    if until == 'features': return root
     img_store,snd_store,pix_store = (FeatureStore(f/k) for k in ('image', 'sound', 'pixels'))
 
     def _multimodal():
         seed_everything(cfg.seed)
-        dls = feature_dls(img_store, snd_store, man, bs=cfg.multimodal.bs, device=device)
+        dls = feature_dls(img_store, snd_store, man, bs=rank_bs(cfg.multimodal.bs), device=device)
         learn = multimodal_learner(dls, cfg.multimodal)
-        fit_multimodal(learn, cfg.multimodal, quiet=quiet)
+        fit_multimodal(learn, cfg.multimodal, quiet=quiet, speed=speed)
+        if not main: return
         model = learn.model.cpu().eval()
         save_multimodal(root/'multimodal'/'model.pt', model, dls.vocab, cfg.multimodal.act)
         export_multimodal(model, img_store, snd_store, root/'multimodal')
     _stage('multimodal', _multimodal)
-    _stage('gan2', lambda: train_gan2(man, img_store, pix_store, cfg, root/'gan2', quiet=quiet, device=device) and {'epochs': cfg.gan2.epochs})
+    _stage('gan2', lambda: train_gan2(man, img_store, pix_store, cfg, root/'gan2', quiet=quiet, device=device, speed=speed) and {'epochs': cfg.gan2.epochs})
     def _gan1():
         g2,_,_ = load_gan(root/'gan2'/'gan2.pt')
-        train_gan1(man, FeatureStore(root/'multimodal'/'mm_sound'), img_store, cfg, root/'gan1', g2.scaler, quiet=quiet, device=device)
+        train_gan1(man, FeatureStore(root/'multimodal'/'mm_sound'), img_store, cfg, root/'gan1', g2.scaler, quiet=quiet, device=device, speed=speed)
         return {'epochs': cfg.gan1.epochs}
     _stage('gan1', _gan1)
+    if until in ('multimodal', 'gan2', 'gan1'): return root
 
-    with atomic_write(root/'sound_extractor.pt') as t: torch.save(nets['sound'].state_dict(), t)
-    vocab = torch.load(root/'multimodal'/'model.pt', weights_only=True)['vocab']
-    spec = {'format': 's2i_nb/1', 'preset': cfg.to_dict(), 'sound_extractor': 'sound_extractor.pt', 'multimodal': 'multimodal/model.pt',
-            'gan1': 'gan1/gan1.pt', 'gan2': 'gan2/gan2.pt', 'vocab': vocab,
-            'source': None if source in (None, 'digits') else str(Path(source).resolve()), 'held_out': sorted(held_out or [])}
-    with atomic_write(root/'s2i.json') as t: t.write_text(json.dumps(spec, indent=1))
+    if main:
+        with atomic_write(root/'sound_extractor.pt') as t: torch.save(nets['sound'].state_dict(), t)
+        vocab = torch.load(root/'multimodal'/'model.pt', weights_only=True)['vocab']
+        spec = {'format': 's2i_nb/1', 'preset': cfg.to_dict(), 'sound_extractor': 'sound_extractor.pt', 'multimodal': 'multimodal/model.pt',
+                'gan1': 'gan1/gan1.pt', 'gan2': 'gan2/gan2.pt', 'vocab': vocab,
+                'source': None if source in (None, 'digits') else str(Path(source).resolve()), 'held_out': sorted(held_out or [])}
+        with atomic_write(root/'s2i.json') as t: t.write_text(json.dumps(spec, indent=1))
     if evaluate:
         from s2i_nb.evaluation import evaluate_run
-        _stage('report', lambda: {'metrics': evaluate_run(root, src=src, quiet=quiet)})
+        _stage('report', lambda: {'metrics': evaluate_run(root, src=src, quiet=quiet)} if main else None)
     return root
 
 # %% ../nbs/09_pipeline.ipynb 13

@@ -9,6 +9,7 @@ import numpy as np, pandas as pd, torch
 from .core import *
 from .features import FeatureStore
 from .gan import *
+from .distributed import Speed, rank_bs
 
 # %% auto 0
 __all__ = ['gan1_dls', 'clipped_fraction', 'train_gan1', 'sound_to_image']
@@ -17,9 +18,9 @@ __all__ = ['gan1_dls', 'clipped_fraction', 'train_gan1', 'sound_to_image']
 def gan1_dls(manifest:pd.DataFrame, sound_store:FeatureStore, image_store:FeatureStore, cfg:Preset,
              image_scaler:FeatureScaler, # GAN 2's condition scaler: GAN 1's targets are scaled with it
              bs:int|None=None, **kwargs):
-    "Loaders of `(multimodal sound feature, image-feature grid, multimodal sound feature)` for GAN 1."
+    "Loaders (each launched process: its share of the global batch `bs`) of `(multimodal sound feature, image-feature grid, multimodal sound feature)` for GAN 1."
     return gan_dls(sound_store, image_store, manifest, GridTarget(FeatureLayout.from_preset(cfg), image_scaler),
-                   bs=bs or cfg.gan1.bs, seed=cfg.seed, **kwargs)
+                   bs=rank_bs(bs or cfg.gan1.bs), seed=cfg.seed, **kwargs)
 
 def clipped_fraction(image_store:FeatureStore, rows, image_scaler:FeatureScaler) -> float:
     "Fraction of target values outside [-1, 1] after scaling (clamped for GAN 1's `tanh` output)."
@@ -31,13 +32,15 @@ def train_gan1(manifest:pd.DataFrame, # Curated manifest
                image_store:FeatureStore, # Image features (the target)
                cfg:Preset, out_dir:str|Path, # Stage folder: `gan1.pt`, `history.csv`, `models/`
                image_scaler:FeatureScaler, # GAN 2's condition scaler (`gan2.scaler`)
-               epochs:int|None=None, bs:int|None=None, quiet:bool=False, **kwargs) -> CondGANLearner:
+               epochs:int|None=None, bs:int|None=None, quiet:bool=False,
+               speed:Speed|None=None, # GPU precision etc. (see `s2i_nb.distributed`)
+               **kwargs) -> CondGANLearner:
     "Train GAN 1 (multimodal sound feature -> image feature) on the train split; resumable; writes `gan1.pt`."
     dls = gan1_dls(manifest, sound_store, image_store, cfg, image_scaler, bs, **kwargs)
     out_scaler = FeatureScaler(image_scaler.mean.numel(), image_scaler.k)
     out_scaler.load_state_dict(image_scaler.state_dict())
     return train_gan_stage(dls, cfg.gan1, FeatureLayout.from_preset(cfg), 1, out_dir, 'gan1', out_scaler=out_scaler,
-                           epochs=epochs, seed=cfg.seed, quiet=quiet,
+                           epochs=epochs, seed=cfg.seed, quiet=quiet, speed=speed,
                            meta={'sound_store': str(sound_store.path), 'image_store': str(image_store.path),
                                  'clipped': clipped_fraction(image_store, dls.train_ds.rows, image_scaler)})
 
