@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_gan.ipynb 2
 from __future__ import annotations
-import json
+import json, copy
 from dataclasses import dataclass, asdict
 from functools import partial
 from pathlib import Path
@@ -15,7 +15,8 @@ from PIL import Image
 from torch.utils.data import Dataset
 from fastcore.basics import patch
 from fastcore.foundation import L
-from fastai.data.core import DataLoaders
+from fastai.data.core import DataLoaders, TfmdDL, Transform
+from fastcore.basics import noop
 from fastai.callback.core import Callback
 from fastai.learner import Learner
 from fastai.callback.schedule import ParamScheduler, combined_cos
@@ -33,8 +34,8 @@ warnings.filterwarnings('ignore', message=r'You are shadowing an attribute \((ge
 __all__ = ['FeatureLayout', 'FeatureScaler', 'norm_layer', 'UnetBlock', 'unet_generator', 'patch_critic', 'init_pix2pix',
            'CondGenerator', 'CondCritic', 'FeatureGenerator', 'gan_nets', 'CondGANLoss', 'CondGANTrainer',
            'TrainActiveOnly', 'GANCheckpoint', 'AppendCSVLogger', 'CondGANLearner', 'last_epoch', 'fit_gan',
-           'ImageTarget', 'GridTarget', 'pixels_extractor', 'GANPairs', 'gan_dls', 'to_pil', 'generate', 'save_gan',
-           'load_gan', 'train_gan_stage']
+           'ImageTarget', 'GridTarget', 'pixels_extractor', 'GANPairs', 'ToFloat', 'gan_dls', 'to_pil', 'generate',
+           'save_gan', 'load_gan', 'train_gan_stage']
 
 # %% ../nbs/06_gan.ipynb 6
 @dataclass
@@ -337,14 +338,17 @@ def fit_gan(learn:CondGANLearner, n_epoch:int, lr:float|None=None,
 
 # %% ../nbs/06_gan.ipynb 39
 class ImageTarget:
-    "Stored pixel row (`channels*size*size`, in [-1, 1]) -> `(channels, size, size)` image."
+    "Stored pixel rows (`channels*size*size`, in [-1, 1]) -> `(channels, size, size)` images (one row or a batch)."
     def __init__(self, channels:int, size:int): self.shape = (channels, size, size)
-    def __call__(self, t): return t.view(self.shape)
+    def __call__(self, t): return t.view(self.shape) if t.ndim == 1 else t.view(len(t), *self.shape)
 
 class GridTarget:
     "Stored feature -> scaled, clamped to [-1, 1], laid out as a grid."
-    def __init__(self, layout:FeatureLayout, scaler:FeatureScaler): self.layout,self.scaler = layout,scaler
-    def __call__(self, t): return self.layout.to_grid(self.scaler.encode(t).clamp(-1, 1))[0]
+    def __init__(self, layout:FeatureLayout, scaler:FeatureScaler):
+        self.layout,self.scaler = layout,copy.deepcopy(scaler).cpu()   # loaders work on the CPU, wherever the scaler's network is
+    def __call__(self, t):
+        g = self.layout.to_grid(self.scaler.encode(t.float()).clamp(-1, 1))
+        return g[0] if t.ndim == 1 else g
 
 def _pixels_prep(size:int, channels:int):
     "PIL image -> `channels*size*size` values in [-1, 1] (shorter side resized to `size`, centre crop)."
@@ -387,13 +391,29 @@ class GANPairs(Dataset):
         "Every condition of the split, `(n, dim)`."
         return torch.from_numpy(np.array(self.cond[self.rows], np.float32))
 
+    def batch(self, idxs) -> tuple:
+        "Items `idxs` as one batch, read with one indexed read per store (targets keep the store's dtype: float16 stays float16)."
+        r = self.rows[np.asarray(idxs)]
+        c = torch.from_numpy(np.asarray(self.cond[r], np.float32))
+        t = torch.from_numpy(np.ascontiguousarray(self.target[r]))
+        return c, (self.target_tfm(t) if self.target_tfm is not None else t), c
+
+class ToFloat(Transform):
+    "Targets stored as float16 travel to the device as float16 (half the bytes) and become float32 there."
+    order = 0
+    def encodes(self, x:torch.Tensor): return x.float() if x.dtype == torch.float16 else x
+
 def gan_dls(cond_store:FeatureStore, target_store:FeatureStore, manifest:pd.DataFrame, target_tfm=None,
             bs:int=32, seed:int|None=None, device=None, **kwargs) -> DataLoaders:
     "fastai `DataLoaders` of `(condition, target, condition)` for the train and valid splits."
     if seed is not None: seed_everything(seed)   # the loaders draw their shuffling seed when they are made
     trn = GANPairs(cond_store, target_store, manifest, 'train', target_tfm)
     val = GANPairs(cond_store, target_store, manifest, 'valid', target_tfm, vocab=trn.vocab)
-    dls = DataLoaders.from_dsets(trn, val, bs=bs, device=get_device(device), **kwargs)
+    dev = get_device(device)
+    kw = {'pin_memory': dev.type == 'cuda', **kwargs, 'bs': bs, 'device': dev, 'after_batch': ToFloat()}
+    # each batch is read whole (`GANPairs.batch`): one indexed read of each memory-mapped store instead of one per item
+    dls = DataLoaders(*(TfmdDL(ds, shuffle=train, drop_last=train, create_item=noop, create_batch=ds.batch, **kw)
+                        for ds,train in ((trn, True), (val, False))), device=dev)
     dls.vocab = trn.vocab
     return dls
 

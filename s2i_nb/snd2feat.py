@@ -5,6 +5,7 @@
 # %% ../nbs/08_snd2feat.ipynb 2
 from __future__ import annotations
 from pathlib import Path
+import copy
 import numpy as np, pandas as pd, torch
 from .core import *
 from .features import FeatureStore
@@ -36,6 +37,7 @@ def train_gan1(manifest:pd.DataFrame, # Curated manifest
                speed:Speed|None=None, # GPU precision etc. (see `s2i_nb.distributed`)
                **kwargs) -> CondGANLearner:
     "Train GAN 1 (multimodal sound feature -> image feature) on the train split; resumable; writes `gan1.pt`."
+    image_scaler = copy.deepcopy(image_scaler).cpu()   # targets are made on the CPU, wherever GAN 2 runs
     dls = gan1_dls(manifest, sound_store, image_store, cfg, image_scaler, bs, **kwargs)
     out_scaler = FeatureScaler(image_scaler.mean.numel(), image_scaler.k)
     out_scaler.load_state_dict(image_scaler.state_dict())
