@@ -16,11 +16,13 @@ __all__ = ['COMMANDS', 'pair_source', 'build_pairs', 's2i_pairs', 'preset_classi
 
 # %% ../nbs/10_cli.ipynb 6
 def pair_source(source:str|None, cfg:Preset, data:str|None=None, mismatch:float|None=None) -> PairSource:
-    "The pair source a command names: `None` or 'digits', a folder of videos, a pairs CSV or a folder of pairs."
+    "The pair source a command names: `None` or 'digits', a folder of videos, tar shards (a folder of `*.tar`, a glob or a brace range), a pairs CSV or a folder of pairs."
     if source in (None, 'digits'): return DigitsPairs(data, cfg, mismatch=mismatch)
+    if '{' in str(source) or any(c in str(source) for c in '*?[') or str(source).endswith('.tar'): return TarShards(source, cfg)
     p = Path(source)
     if not p.exists(): raise FileNotFoundError(f"{p}: no such file or folder")
     if p.is_dir() and any(q.suffix.lower() in VIDEO_EXTS for q in p.rglob('*')): return VideoFolder(p, cfg)
+    if p.is_dir() and any(p.glob('*.tar')): return TarShards(p, cfg)
     return PairsTable(p, cfg)
 
 # %% ../nbs/10_cli.ipynb 7
@@ -58,7 +60,7 @@ def build_pairs(out:str|Path, # Folder for pairs.csv, skipped.csv, summary.json 
 @call_parse
 def s2i_pairs(out:str='runs/pairs', # Folder for pairs.csv, skipped.csv, summary.json and pairs.png
               preset:str='digits', # Preset name ('digits', 'paper') or preset JSON file
-              source:str=None, # 'digits' (default), a folder of videos, a pairs CSV or a folder of pairs
+              source:str=None, # 'digits' (default), a folder of videos, tar shards, a pairs CSV or a folder of pairs
               data:str=None, # Digits data folder (default: $S2I_DATA, ../shared/data, else download)
               mismatch:float=None, # Fraction of mismatched digits pairs (default: the preset's)
               no_check:bool=False, # Do not load every pair to check it
@@ -81,7 +83,7 @@ def preset_classifiers(cfg:Preset, src=None, verbose:bool=True):
 @call_parse
 def s2i_curate(out:str='runs/digits', # Folder for labels/, manifest.csv, summary.json, curation.png
                preset:str='digits', # Preset name ('digits', 'paper') or preset JSON file
-               source:str=None, # 'digits' (default), a folder of videos, a pairs CSV or a folder of pairs
+               source:str=None, # 'digits' (default), a folder of videos, tar shards, a pairs CSV or a folder of pairs
                data:str=None, # Digits data folder (default: $S2I_DATA, ../shared/data, else download)
                k:int=None, # Top-k agreement (default: the preset's)
                split:str='stratified', # 'stratified', 'group' (whole groups held out) or 'source'

@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_data.ipynb 2
 from __future__ import annotations
-import os, re, gzip, shutil, hashlib, tempfile, zipfile
+import os, io, re, glob, gzip, shutil, hashlib, tempfile, tarfile, zipfile
 from dataclasses import dataclass, asdict, fields
 from functools import lru_cache
 from pathlib import Path
@@ -19,13 +19,14 @@ __all__ = ['MNIST_FILES', 'FSDD_URL', 'MNIST_URL', 'FSDD_RE', 'VIDEO_EXTS', 'IMA
            'read_image', 'read_video_frame', 'load_video_audio', 'read_video', 'is_digits_data', 'find_data',
            'download_digits', 'read_idx', 'read_mnist', 'fsdd_recordings', 'Pair', 'PairSource', 'load_all',
            'VideoFolder', 'PairsTable', 'mnist_parts', 'derange_by_label', 'DigitsPairs', 'RecordingSplitter',
-           'SpeakerSplitter', 'log_spectrogram', 'show_pairs', 'summarise_pairs', 'write_video']
+           'SpeakerSplitter', 'log_spectrogram', 'show_pairs', 'summarise_pairs', 'write_video', 'TarMember',
+           'tar_index', 'read_member', 'expand_shards', 'TarShards']
 
 # %% ../nbs/01_data.ipynb 6
 class MediaError(ValueError):
     "A sound, image or video that cannot be used: carries the `path` and the `reason`."
     def __init__(self, path, reason:str):
-        self.path,self.reason = Path(path),reason
+        self.path,self.reason = Path(str(path)),reason   # str: a tar member names itself `shard.tar#member`
         super().__init__(f"{path}: {reason}")
 
 class AudioError(MediaError): "A sound file that cannot be used."
@@ -34,7 +35,10 @@ class VideoError(MediaError): "A video file that cannot be used."
 
 # %% ../nbs/01_data.ipynb 7
 def _check_file(path, err=MediaError) -> Path:
-    "Raise `err` when `path` is missing, not a file, or empty."
+    "Raise `err` when `path` is missing, not a file, or empty (a `TarMember`, already read, only when empty)."
+    if hasattr(path, 'getbuffer'):
+        if not path.getbuffer().nbytes: raise err(path, 'empty file (0 bytes)')
+        return path
     path = Path(path)
     if not path.exists(): raise err(path, 'no such file')
     if not path.is_file(): raise err(path, 'not a file')
@@ -118,7 +122,7 @@ def read_image(path:str|Path, # Image file (anything Pillow decodes)
 # %% ../nbs/01_data.ipynb 19
 def _open_video(path) -> av.container.InputContainer:
     path = _check_file(path, VideoError)
-    try: return av.open(str(path))
+    try: return av.open(path if hasattr(path, 'read') else str(path))
     except Exception as e: raise VideoError(path, f"not a readable media file ({type(e).__name__}: {str(e).strip()[:120]})") from e
 
 def _frame_time(c, vs, at) -> float:
@@ -568,3 +572,71 @@ def write_video(path:str|Path, # Output file (.mp4)
             for pkt in aus.encode(af): c.mux(pkt)
             for pkt in aus.encode(): c.mux(pkt)
     return path
+
+# %% ../nbs/01_data.ipynb 81
+class TarMember(io.BytesIO):
+    "The bytes of one member of a tar shard, named `shard.tar#member` (in errors too)."
+    def __init__(self, data:bytes, name:str): super().__init__(data); self.name = name
+    def __str__(self): return self.name
+    def __repr__(self): return f"TarMember({self.name})"
+
+def tar_index(shard:str|Path) -> dict:
+    "`{member: (offset of its data, size)}` of the regular files of an uncompressed tar shard (reads headers only)."
+    try:
+        with tarfile.open(shard, 'r:') as t: return {m.name: (m.offset_data, m.size) for m in t if m.isfile()}
+    except (tarfile.TarError, OSError) as e: raise MediaError(shard, f"not a readable tar shard ({type(e).__name__}: {e})") from e
+
+@lru_cache(maxsize=1024)
+def _shard_index(shard:str) -> dict: return tar_index(shard)
+
+def read_member(ref:str) -> TarMember:
+    "The bytes of the member `shard.tar#member`, with one seek."
+    shard,name = ref.split('.tar#', 1); shard += '.tar'
+    idx = _shard_index(shard)
+    if name not in idx: raise MediaError(ref, 'no such member in the shard')
+    off,size = idx[name]
+    with open(shard, 'rb') as f: f.seek(off); return TarMember(f.read(size), ref)
+
+def expand_shards(shards) -> list:
+    "Shard files from a folder (its `*.tar`), a glob, a webdataset brace range (`clips-{000..099}.tar`) or a list of these."
+    if isinstance(shards, (list, tuple)): return [f for s in shards for f in expand_shards(s)]
+    s = str(shards); m = re.search(r'\{(\d+)\.\.(\d+)\}', s)
+    if m:
+        a,b = m.groups()
+        return [f for i in range(int(a), int(b) + 1) for f in expand_shards(s[:m.start()] + str(i).zfill(len(a)) + s[m.end():])]
+    p = Path(s)
+    if p.is_dir(): return sorted(p.glob('*.tar'))
+    if any(c in s for c in '*?['): return sorted(Path(f) for f in glob.glob(s))
+    if not p.is_file(): raise FileNotFoundError(f"{p}: no such tar shard")
+    return [p]
+
+_WDS_KEY = re.compile(r'^((?:.*/|)[^.]+)[.]([^/]*)$')   # webdataset's rule: the key ends at the basename's first dot
+
+class TarShards(PairSource):
+    "Pairs from webdataset tar shards: a sample's video (frame + audio track), or its image and sound files."
+    def __init__(self, shards, # Folder of `*.tar`, glob, brace range, or a list of shard files
+                 cfg:Preset|None=None):
+        pairs = []
+        for sh in expand_shards(shards):
+            samples = {}
+            for name in _shard_index(str(sh)):
+                m = _WDS_KEY.match(name)
+                if m: samples.setdefault(m[1], {})['.' + m[2].rsplit('.', 1)[-1].lower()] = name
+            for key,files in samples.items():
+                vid = next((files[e] for e in VIDEO_EXTS if e in files), None)
+                img = vid or next((files[e] for e in IMAGE_EXTS if e in files), None)
+                snd = vid or next((files[e] for e in sorted(self._audio_exts) if e in files), None)
+                if img and snd: pairs.append(Pair(id=f"{Path(sh).stem}/{key}", sound=f"{sh}#{snd}", image=f"{sh}#{img}", source=str(sh)))
+        super().__init__(pairs, cfg)
+
+    def load_sound(self, p:Pair) -> np.ndarray:
+        "The prepared waveform of pair `p`, from its shard."
+        m = read_member(p.sound)
+        if Path(p.sound).suffix.lower() in self._audio_exts: return read_audio(m, self.cfg.audio)
+        return prepare_audio(*load_video_audio(m), self.cfg.audio, p.sound)
+
+    def load_image(self, p:Pair) -> Image.Image:
+        "The image of pair `p` (a video's frame), from its shard."
+        mode = 'RGB' if self.cfg.image.channels == 3 else 'L'
+        m = read_member(p.image)
+        return read_video_frame(m, self.cfg.image.frame, mode) if Path(p.image).suffix.lower() in VIDEO_EXTS else read_image(m, mode)
