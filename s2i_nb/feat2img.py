@@ -57,8 +57,9 @@ def train_gan2(manifest:pd.DataFrame, # Curated manifest
                cfg:Preset, out_dir:str|Path, # Stage folder: `gan2.pt`, `history.csv`, `models/`
                epochs:int|None=None, bs:int|None=None, quiet:bool=False,
                speed:Speed|None=None, # GPU precision etc. (see `s2i_nb.distributed`)
+               cbs=None, # More callbacks for the learner
                **kwargs) -> CondGANLearner:
     "Train GAN 2 (image feature -> image) on the train split; resumable; writes `gan2.pt`."
     dls = gan2_dls(manifest, image_store, pixel_store, cfg, bs, **kwargs)
     return train_gan_stage(dls, cfg.gan2, FeatureLayout.from_preset(cfg), cfg.image.channels, out_dir, 'gan2',
-                           epochs=epochs, seed=cfg.seed, quiet=quiet, speed=speed, meta={'image_store': str(image_store.path)})
+                           epochs=epochs, seed=cfg.seed, quiet=quiet, speed=speed, cbs=cbs, meta={'image_store': str(image_store.path)})

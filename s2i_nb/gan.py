@@ -160,7 +160,7 @@ def patch_critic(in_ch:int, # Input channels: condition + image
     layers.append(sn(nn.Conv2d(ndf*mult, 1, 4, 1, 1)))
     return nn.Sequential(*layers)
 
-# %% ../nbs/06_gan.ipynb 23
+# %% ../nbs/06_gan.ipynb 25
 def init_pix2pix(m:nn.Module, gain:float=0.02) -> nn.Module:
     "pix2pix's 'normal' initialisation, in place; returns `m`."
     for mod in m.modules():
@@ -171,7 +171,7 @@ def init_pix2pix(m:nn.Module, gain:float=0.02) -> nn.Module:
         elif isinstance(mod, nn.BatchNorm2d): nn.init.normal_(mod.weight, 1., gain); nn.init.zeros_(mod.bias)
     return m
 
-# %% ../nbs/06_gan.ipynb 26
+# %% ../nbs/06_gan.ipynb 28
 class CondGenerator(nn.Module):
     "Raw feature vector -> scaled, laid out as a grid -> U-Net -> image (or feature grid) in [-1, 1]."
     def __init__(self, layout:FeatureLayout, net:nn.Module, scaler:FeatureScaler):
@@ -210,7 +210,7 @@ def gan_nets(cfg:GANConfig, # The stage's settings
     crit = CondCritic(layout, init_pix2pix(patch_critic(1 + out_ch, cfg.ndf, cfg.n_critic_layers, cfg.spectral_norm, cfg.norm)), scaler)
     return gen, crit
 
-# %% ../nbs/06_gan.ipynb 29
+# %% ../nbs/06_gan.ipynb 31
 class CondGANLoss(GANLoss):
     "pix2pix's losses for a conditional GAN whose critic sees `(output, condition)`."
     def __init__(self, gan_model:nn.Module, # fastai's `GANModule` (generator + critic)
@@ -236,7 +236,7 @@ class CondGANLoss(GANLoss):
         self.crit_loss = self.critic_loss_weight*(bce(real_pred, torch.ones_like(real_pred)) + bce(fake_pred, torch.zeros_like(fake_pred)))/2
         return self.crit_loss
 
-# %% ../nbs/06_gan.ipynb 35
+# %% ../nbs/06_gan.ipynb 37
 class CondGANTrainer(GANTrainer):
     "fastai's `GANTrainer` that also runs inside a DDP wrapper and keeps no copy of the generated batch."
     @property
@@ -311,7 +311,7 @@ class CondGANLearner(GANLearner):
         return cls(dls, generator, critic, l1_weight=cfg.l1_weight, critic_loss_weight=cfg.critic_loss_weight,
                    lr=cfg.lr, betas=tuple(cfg.betas), **kwargs)
 
-# %% ../nbs/06_gan.ipynb 37
+# %% ../nbs/06_gan.ipynb 39
 def last_epoch(learn:Learner, fname:str='last') -> int:
     "The last epoch with a checkpoint in `learn`'s model folder, or -1."
     f = learn.path/learn.model_dir/f'{fname}.json'
@@ -336,7 +336,7 @@ def fit_gan(learn:CondGANLearner, n_epoch:int, lr:float|None=None,
     finally: gt.gen_first = first
     return learn
 
-# %% ../nbs/06_gan.ipynb 39
+# %% ../nbs/06_gan.ipynb 41
 class ImageTarget:
     "Stored pixel rows (`channels*size*size`, in [-1, 1]) -> `(channels, size, size)` images (one row or a batch)."
     def __init__(self, channels:int, size:int): self.shape = (channels, size, size)
@@ -417,7 +417,7 @@ def gan_dls(cond_store:FeatureStore, target_store:FeatureStore, manifest:pd.Data
     dls.vocab = trn.vocab
     return dls
 
-# %% ../nbs/06_gan.ipynb 41
+# %% ../nbs/06_gan.ipynb 43
 def to_pil(images:torch.Tensor) -> list:
     "`(n, c, h, w)` images in [-1, 1] -> 8-bit PIL images (grey for one channel, RGB for three)."
     a = ((images.detach().float().cpu().clamp(-1, 1) + 1)*127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()
@@ -473,7 +473,7 @@ def load_gan(path:str|Path, device=None) -> tuple[CondGenerator, CondCritic, dic
     dev = get_device(device)
     return gen.to(dev).eval(), crit.to(dev).eval(), {k: ckpt[k] for k in ('config', 'layout', 'meta')}
 
-# %% ../nbs/06_gan.ipynb 43
+# %% ../nbs/06_gan.ipynb 45
 def train_gan_stage(dls:DataLoaders, # `gan_dls` of the stage
                     cfg:GANConfig, # The stage's settings
                     layout:FeatureLayout, # The condition's layout

@@ -163,10 +163,11 @@ def train(preset:str|Preset='digits', # Preset name, preset JSON file or `Preset
         save_multimodal(root/'multimodal'/'model.pt', model, dls.vocab, cfg.multimodal.act)
         export_multimodal(model, img_store, snd_store, root/'multimodal')
     _stage('multimodal', _multimodal)
-    _stage('gan2', lambda: train_gan2(man, img_store, pix_store, cfg, root/'gan2', quiet=quiet, device=device, speed=speed) and {'epochs': cfg.gan2.epochs})
+    gkw = {'num_workers': workers} if get_device(device).type == 'cuda' else {}   # GPUs: batches read in workers, pinned
+    _stage('gan2', lambda: train_gan2(man, img_store, pix_store, cfg, root/'gan2', quiet=quiet, device=device, speed=speed, **gkw) and {'epochs': cfg.gan2.epochs})
     def _gan1():
         g2,_,_ = load_gan(root/'gan2'/'gan2.pt')
-        train_gan1(man, FeatureStore(root/'multimodal'/'mm_sound'), img_store, cfg, root/'gan1', g2.scaler, quiet=quiet, device=device, speed=speed)
+        train_gan1(man, FeatureStore(root/'multimodal'/'mm_sound'), img_store, cfg, root/'gan1', g2.scaler, quiet=quiet, device=device, speed=speed, **gkw)
         return {'epochs': cfg.gan1.epochs}
     _stage('gan1', _gan1)
     if until in ('multimodal', 'gan2', 'gan1'): return root

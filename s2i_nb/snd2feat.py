@@ -35,6 +35,7 @@ def train_gan1(manifest:pd.DataFrame, # Curated manifest
                image_scaler:FeatureScaler, # GAN 2's condition scaler (`gan2.scaler`)
                epochs:int|None=None, bs:int|None=None, quiet:bool=False,
                speed:Speed|None=None, # GPU precision etc. (see `s2i_nb.distributed`)
+               cbs=None, # More callbacks for the learner
                **kwargs) -> CondGANLearner:
     "Train GAN 1 (multimodal sound feature -> image feature) on the train split; resumable; writes `gan1.pt`."
     image_scaler = copy.deepcopy(image_scaler).cpu()   # targets are made on the CPU, wherever GAN 2 runs
@@ -42,7 +43,7 @@ def train_gan1(manifest:pd.DataFrame, # Curated manifest
     out_scaler = FeatureScaler(image_scaler.mean.numel(), image_scaler.k)
     out_scaler.load_state_dict(image_scaler.state_dict())
     return train_gan_stage(dls, cfg.gan1, FeatureLayout.from_preset(cfg), 1, out_dir, 'gan1', out_scaler=out_scaler,
-                           epochs=epochs, seed=cfg.seed, quiet=quiet, speed=speed,
+                           epochs=epochs, seed=cfg.seed, quiet=quiet, speed=speed, cbs=cbs,
                            meta={'sound_store': str(sound_store.path), 'image_store': str(image_store.path),
                                  'clipped': clipped_fraction(image_store, dls.train_ds.rows, image_scaler)})
 
