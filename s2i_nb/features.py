@@ -268,6 +268,7 @@ def feature_dls(image_store:FeatureStore, sound_store:FeatureStore, manifest:pd.
     from fastai.data.core import DataLoaders
     trn = PairedFeatures(image_store, sound_store, manifest, 'train')
     val = PairedFeatures(image_store, sound_store, manifest, 'valid', trn.vocab)
+    kwargs.setdefault('num_workers', 0)   # rows come from memory maps: worker processes would only add start-up (and fork) costs
     dls = DataLoaders.from_dsets(trn, val, bs=bs, device=get_device(device), **kwargs)
     dls.vocab = trn.vocab
     return dls

@@ -410,7 +410,9 @@ def gan_dls(cond_store:FeatureStore, target_store:FeatureStore, manifest:pd.Data
     trn = GANPairs(cond_store, target_store, manifest, 'train', target_tfm)
     val = GANPairs(cond_store, target_store, manifest, 'valid', target_tfm, vocab=trn.vocab)
     dev = get_device(device)
-    kw = {'pin_memory': dev.type == 'cuda', **kwargs, 'bs': bs, 'device': dev, 'after_batch': ToFloat()}
+    # workers only when asked for (`num_workers`): whole batches come from memory maps, and processes forked from a
+    # process of a distributed run (gloo's threads running) can deadlock
+    kw = {'pin_memory': dev.type == 'cuda', 'num_workers': 0, **kwargs, 'bs': bs, 'device': dev, 'after_batch': ToFloat()}
     # each batch is read whole (`GANPairs.batch`): one indexed read of each memory-mapped store instead of one per item
     dls = DataLoaders(*(TfmdDL(ds, shuffle=train, drop_last=train, create_item=noop, create_batch=ds.batch, **kw)
                         for ds,train in ((trn, True), (val, False))), device=dev)

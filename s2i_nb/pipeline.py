@@ -49,8 +49,9 @@ def upstream_digest(root:Path, stage:str) -> str:
     return hashlib.sha256(f.read_bytes()).hexdigest()[:8] if f.exists() else 'none'
 
 def mark_done(root:Path, stage:str, key:str, **info):
-    "Record that `stage` finished, with its key and `info`."
-    with atomic_write(Path(root)/stage/'done.json') as t: t.write_text(json.dumps({'key': key, **info}, indent=1))
+    "Record that `stage` finished, with its key, when, and `info` (the time makes a redone stage's record new, so later stages redo too)."
+    rec = {'key': key, 'finished': time.strftime('%Y-%m-%dT%H:%M:%S') + f'.{time.time_ns() % 10**9:09d}', **info}
+    with atomic_write(Path(root)/stage/'done.json') as t: t.write_text(json.dumps(rec, indent=1))
 
 # %% ../nbs/09_pipeline.ipynb 9
 def preset_networks(cfg:Preset, src:PairSource, held_out:list|None=None, verbose:bool=False) -> dict:

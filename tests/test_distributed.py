@@ -70,3 +70,21 @@ def test_interrupted_ddp_run_resumes_from_its_checkpoint(runs, tmp_path):
     assert len(sc['steps']) == 4 and [round(s['loss'], 4) for s in sc['steps']] == [round(s['loss'], 4) for s in sf['steps'][4:]]
     assert (wf['outputs'] - wc['outputs']).abs().max() < 1e-5
     assert len((tmp_path/'cut'/'gan2'/'history.csv').read_text().splitlines()) == 3   # header + one line per epoch
+
+def test_two_process_run_finishes_the_method(runs, s2i, data_dir, tmp_path):
+    "`s2i train --nproc 2` continues the two-process run (curation and features up to date) through every stage; its model generates."
+    from conftest import run
+    from s2i_nb.core import get_preset
+    cfg = tmp_path/'quick.json'
+    get_preset('digits', **{'multimodal.epochs': 5, 'gan2.epochs': 2, 'gan1.epochs': 2}).save(cfg)
+    two = runs/'two'
+    r = run(s2i, 'train', '--preset', cfg, '--out', two, '--workers', '0', '--data', data_dir, '--nproc', '2')
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert '[curation] up to date' in r.stdout and '[features] up to date' in r.stdout
+    assert r.stdout.count('[gan1] done') == 1   # one process reports
+    m = json.loads((two/'report'/'metrics.json').read_text())
+    assert m['class_accuracy'] > 0.8, m['class_accuracy']   # 2 epochs per GAN: ~0.9 (10 classes: chance 0.1)
+    for st in ('multimodal', 'gan2', 'gan1', 'report'): assert json.loads((two/st/'done.json').read_text())['processes'] == 2
+    wav = sorted((Path(data_dir)/'fsdd'/'recordings').glob('3_*.wav'))[0]
+    r = run(s2i, 'generate', wav, '--ckpt', two, '--out', tmp_path/'gen')
+    assert r.returncode == 0 and (tmp_path/'gen'/f'{wav.stem}.png').is_file(), r.stderr[-2000:]
