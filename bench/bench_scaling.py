@@ -57,7 +57,7 @@ def learner(d, stage, bs, workers, device):
 def worker(a):
     "One process of a run: train `warmup + steps` batches, rank 0 prints the figures as JSON."
     from fastai.callback.core import Callback, CancelFitException
-    from s2i_nb.distributed import init_distributed, train_ctx, Speed, world_size, is_main, gather_objects
+    from s2i_nb.distributed import init_distributed, end_distributed, train_ctx, Speed, world_size, is_main, gather_objects
     from s2i_nb.core import get_device
     init_distributed()
     dev = get_device(a.device)
@@ -79,6 +79,7 @@ def worker(a):
     rates = gather_objects(per)
     mem = torch.cuda.max_memory_allocated(dev)/2**30 if cuda else None
     if is_main(): print('RESULT ' + json.dumps(dict(nproc=world_size(), per_process=rates, total=sum(rates), memory_gib=mem)), flush=True)
+    end_distributed()
 
 def flops_per_image(stage, device, bs=2):
     "Model FLOPs of one critic batch + one generator batch, per image (fp32 count; precision does not change it)."

@@ -130,7 +130,7 @@ def s2i_train(preset:str='digits', # Preset name ('digits', 'paper') or preset J
              ):
     "Train every stage of the method (curation, features, multimodal layers, GAN 2, GAN 1) and report; finished stages are skipped."
     from s2i_nb.pipeline import train
-    from s2i_nb.distributed import Speed, is_main
+    from s2i_nb.distributed import Speed, is_main, end_distributed
     if nproc > 1 and 'WORLD_SIZE' not in os.environ:
         return _relaunch(nproc, 'train', dict(preset=preset, out=out, source=source, data=data, held_out=held_out, no_report=no_report,
                          workers=workers, until=until, precision=precision, no_channels_last=no_channels_last, compile=compile,
@@ -138,6 +138,7 @@ def s2i_train(preset:str='digits', # Preset name ('digits', 'paper') or preset J
     root = train(preset, out, source=source, data=data, held_out=held_out.split(',') if held_out else None,
                  evaluate=not no_report, workers=workers, until=until, speed=Speed(precision, False if no_channels_last else None, compile),
                  device=device, quiet=quiet)
+    end_distributed()   # under a launcher: leave the process group before exiting
     if not quiet and is_main(): print(f"trained {root}: generate with `s2i generate SOUND... --ckpt {root}`")
 
 @call_parse

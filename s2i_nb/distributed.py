@@ -18,9 +18,9 @@ from fastai.distributed import DistributedDL, DistributedTrainer
 from fastai.callback.progress import ProgressCallback
 
 # %% auto 0
-__all__ = ['world_size', 'rank', 'is_main', 'init_distributed', 'barrier', 'broadcast_object', 'gather_objects', 'main_first',
-           'rank_bs', 'global_batch_order', 'RankDL', 'DDPTrainer', 'unwrap', 'Speed', 'train_ctx', 'weights_digest',
-           'CheckInSync']
+__all__ = ['world_size', 'rank', 'is_main', 'init_distributed', 'barrier', 'broadcast_object', 'gather_objects',
+           'end_distributed', 'main_first', 'rank_bs', 'global_batch_order', 'RankDL', 'DDPTrainer', 'unwrap', 'Speed',
+           'train_ctx', 'weights_digest', 'CheckInSync']
 
 # %% ../nbs/14_distributed.ipynb 6
 def world_size() -> int:
@@ -58,6 +58,10 @@ def gather_objects(obj) -> list:
     if not (dist.is_available() and dist.is_initialized()): return [obj]
     out = [None]*dist.get_world_size(); dist.all_gather_object(out, obj)
     return out
+
+def end_distributed():
+    "Leave the process group once every process has arrived (call it last: a process that exits holding it can abort)."
+    if dist.is_available() and dist.is_initialized(): dist.barrier(); dist.destroy_process_group()
 
 @contextmanager
 def main_first():
@@ -174,7 +178,7 @@ class CheckInSync(Callback):
     order = 95
     def before_fit(self): self.steps = []
     def after_step(self):
-        got = gather_objects((weights_digest(self.learn.model), float(self.learn.loss)))
+        got = gather_objects((weights_digest(self.learn.model), self.learn.loss.item()))
         digests = {d for d,_ in got}
         self.steps.append({'in_sync': len(digests) == 1, 'loss': float(np.mean([l for _,l in got]))})
         if len(digests) > 1: raise RuntimeError(f"step {len(self.steps)}: the {len(got)} processes hold different weights")

@@ -16,7 +16,7 @@ from s2i_nb.multimodal import multimodal_learner, fit_multimodal
 from s2i_nb.gan import FeatureLayout, FeatureScaler, train_gan_stage
 from s2i_nb.feat2img import gan2_dls
 from s2i_nb.snd2feat import gan1_dls
-from s2i_nb.distributed import init_distributed, is_main, world_size, rank_bs, global_batch_order, CheckInSync, unwrap
+from s2i_nb.distributed import init_distributed, end_distributed, is_main, world_size, rank_bs, global_batch_order, CheckInSync, unwrap
 
 def subset(man, n_train, n_valid):
     "The manifest with only the first `n_train` train and `n_valid` valid kept pairs left in their splits."
@@ -93,5 +93,6 @@ def main():
             files = sorted(str(p.relative_to(folder)) for p in folder.rglob('*') if p.is_file())
             (out/f'{kind}.json').write_text(json.dumps({'world': world, 'bs_per_process': bs, 'steps': check.steps, 'files': files}))
             torch.save({'state': {k: v.cpu() for k,v in unwrap(model).state_dict().items()}, 'outputs': outputs(unwrap(model), dls, kind)}, out/f'{kind}.pt')
+    end_distributed()
 
 if __name__ == '__main__': main()
