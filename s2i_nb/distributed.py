@@ -11,29 +11,25 @@ import numpy as np, torch, torch.nn as nn
 import torch.distributed as dist
 from .core import *
 from fastcore.foundation import L
-from fastai.torch_core import rank_distrib, num_distrib
+from fastai.torch_core import rank_distrib, num_distrib, distrib_barrier   # fastai's own rank and barrier
 from fastai.callback.core import Callback
 from fastai.learner import Learner
 from fastai.distributed import DistributedDL, DistributedTrainer
 from fastai.callback.progress import ProgressCallback
 
 # %% auto 0
-__all__ = ['world_size', 'rank', 'is_main', 'init_distributed', 'barrier', 'broadcast_object', 'gather_objects',
-           'end_distributed', 'main_first', 'rank_bs', 'global_batch_order', 'RankDL', 'DDPTrainer', 'unwrap', 'Speed',
-           'train_ctx', 'weights_digest', 'CheckInSync']
+__all__ = ['world_size', 'is_main', 'init_distributed', 'broadcast_object', 'gather_objects', 'end_distributed', 'main_first',
+           'rank_bs', 'global_batch_order', 'RankDL', 'DDPTrainer', 'unwrap', 'Speed', 'train_ctx', 'weights_digest',
+           'CheckInSync']
 
 # %% ../nbs/14_distributed.ipynb 6
 def world_size() -> int:
     "Processes in this run: `$WORLD_SIZE` as set by `accelerate launch` or `torchrun`, else 1."
     return max(num_distrib(), 1)
 
-def rank() -> int:
-    "This process's rank (0 when single)."
-    return rank_distrib()
-
 def is_main() -> bool:
     "Whether this process writes the run's files (rank 0)."
-    return rank() == 0
+    return rank_distrib() == 0
 
 def init_distributed():
     "Join the process group when launched as many processes (accelerate's `PartialState`: NCCL on CUDA, gloo on CPUs); `None` when single."
@@ -42,10 +38,6 @@ def init_distributed():
     from datetime import timedelta   # rank 0 alone merges labels and writes reports while the others wait: allow it hours
     return PartialState(cpu=not torch.cuda.is_available(),   # accelerate runs processes of CPUs (gloo) only when told
                         timeout=timedelta(minutes=int(os.environ.get('S2I_DIST_TIMEOUT_MIN', 360))))
-
-def barrier():
-    "Wait for every process (no-op when single)."
-    if dist.is_available() and dist.is_initialized(): dist.barrier()
 
 def broadcast_object(obj=None):
     "Rank 0's `obj`, on every process."
@@ -61,15 +53,15 @@ def gather_objects(obj) -> list:
 
 def end_distributed():
     "Leave the process group once every process has arrived (call it last: a process that exits holding it can abort)."
-    if dist.is_available() and dist.is_initialized(): dist.barrier(); dist.destroy_process_group()
+    if dist.is_available() and dist.is_initialized(): distrib_barrier(); dist.destroy_process_group()
 
 @contextmanager
 def main_first():
     "Run the block on rank 0 first, then on the others (for caches that rank 0 fills)."
-    if not is_main(): barrier()
+    if not is_main(): distrib_barrier()
     try: yield
     finally:
-        if is_main(): barrier()
+        if is_main(): distrib_barrier()
 
 # %% ../nbs/14_distributed.ipynb 10
 def rank_bs(bs:int, # Global batch size (the preset's)

@@ -15,7 +15,8 @@ from .multimodal import MultimodalLayers, multimodal_learner, fit_multimodal, ex
 from .gan import pixels_extractor, load_gan, to_pil
 from .feat2img import train_gan2
 from .snd2feat import train_gan1
-from .distributed import Speed, init_distributed, is_main, rank, world_size, rank_bs, barrier, broadcast_object, main_first
+from fastai.torch_core import rank_distrib, distrib_barrier
+from .distributed import Speed, init_distributed, is_main, world_size, rank_bs, broadcast_object, main_first
 
 # %% auto 0
 __all__ = ['STAGES', 'stage_key', 'stage_done', 'upstream_digest', 'mark_done', 'preset_networks', 'sound_network',
@@ -108,7 +109,7 @@ def train(preset:str|Preset='digits', # Preset name, preset JSON file or `Preset
     from s2i_nb.curation import curate, read_manifest, label_chunks
     if until is not None and until not in STAGES: raise ValueError(f"until must be one of {STAGES}, not {until!r}")
     init_distributed()   # no-op for one process; under `accelerate launch`/`torchrun`: joins the group
-    main,shard = is_main(),(rank(), world_size())
+    main,shard = is_main(),(rank_distrib(), world_size())
     quiet = quiet or not main   # one process reports
     cfg = get_preset(preset) if not isinstance(preset, Preset) else preset
     root = Path(out); root.mkdir(parents=True, exist_ok=True)
@@ -124,10 +125,10 @@ def train(preset:str|Preset='digits', # Preset name, preset JSON file or `Preset
         if broadcast_object(stage_done(root, stage, key) if main else None): return _log(quiet, f"[{stage}] up to date")
         _log(quiet, f"[{stage}] ..."); t0 = time.perf_counter()
         info = fn() or {}
-        barrier()   # every process's share is written
+        distrib_barrier()   # every process's share is written
         secs = round(time.perf_counter() - t0, 1)
         if main: mark_done(root, stage, key, seconds=secs, processes=shard[1], **info)
-        barrier()
+        distrib_barrier()
         _log(quiet, f"[{stage}] done in {secs} s")
 
     c = cfg.curation
@@ -135,7 +136,7 @@ def train(preset:str|Preset='digits', # Preset name, preset JSON file or `Preset
         kw = dict(num_workers=workers, device=device)
         if shard[1] > 1:   # each process labels every n-th chunk; rank 0 then merges (the chunks it finds are not relabelled)
             label_chunks(src, nets['image_clf'], nets['sound_clf'], root/'curation', shard=shard, show_progress=False, **kw)
-            barrier()
+            distrib_barrier()
         if not main: return
         man = curate(src, nets['image_clf'], nets['sound_clf'], root/'curation', k=c.topk, n_classes=c.n_classes,
                      pairs_per_class=c.pairs_per_class, valid_pct=c.valid_pct, split='group' if held_out else 'stratified',

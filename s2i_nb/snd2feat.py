@@ -5,7 +5,6 @@
 # %% ../nbs/08_snd2feat.ipynb 2
 from __future__ import annotations
 from pathlib import Path
-import copy
 import numpy as np, pandas as pd, torch
 from .core import *
 from .features import FeatureStore
@@ -25,7 +24,7 @@ def gan1_dls(manifest:pd.DataFrame, sound_store:FeatureStore, image_store:Featur
 
 def clipped_fraction(image_store:FeatureStore, rows, image_scaler:FeatureScaler) -> float:
     "Fraction of target values outside [-1, 1] after scaling (clamped for GAN 1's `tanh` output)."
-    z = image_scaler.encode(torch.from_numpy(np.array(image_store.array[np.asarray(rows)], np.float32)))
+    z = image_scaler.encode(torch.from_numpy(np.array(image_store.array[np.asarray(rows)], np.float32)).to(image_scaler.mean.device))
     return float((z.abs() > 1).float().mean())
 
 def train_gan1(manifest:pd.DataFrame, # Curated manifest
@@ -38,7 +37,6 @@ def train_gan1(manifest:pd.DataFrame, # Curated manifest
                cbs=None, # More callbacks for the learner
                **kwargs) -> CondGANLearner:
     "Train GAN 1 (multimodal sound feature -> image feature) on the train split; resumable; writes `gan1.pt`."
-    image_scaler = copy.deepcopy(image_scaler).cpu()   # targets are made on the CPU, wherever GAN 2 runs
     dls = gan1_dls(manifest, sound_store, image_store, cfg, image_scaler, bs, **kwargs)
     out_scaler = FeatureScaler(image_scaler.mean.numel(), image_scaler.k)
     out_scaler.load_state_dict(image_scaler.state_dict())
