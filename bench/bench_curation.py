@@ -10,16 +10,16 @@ machine is shared and noisy, absolute figures move).
 """
 import argparse, time, torch, numpy as np
 from s2i_nb.core import get_preset
-from s2i_nb.data import DigitsPairs
-from s2i_nb.models import digits_models
-from s2i_nb.curation import digits_classifiers, paper_classifiers, label_pairs, _PairInputs, _collate
+from s2i_nb.data import DigitsPairs, PairInputs, collate_inputs
+from s2i_nb.networks import preset_networks, paper_classifiers
+from s2i_nb.curation import label_pairs
 
 def raw_rate(src, img, snd, idxs, bs):
     "Rows/s of the forward passes alone, on inputs prepared beforehand."
-    ds = _PairInputs(src, idxs, img.prep, snd.prep)
-    batches = [_collate([ds[j] for j in range(i, min(i+bs, len(ds)))]) for i in range(0, len(ds), bs)]
+    ds = PairInputs(src, idxs, {'image': img.prep, 'sound': snd.prep})
+    batches = [collate_inputs([ds[j] for j in range(i, min(i+bs, len(ds)))])[1] for i in range(0, len(ds), bs)]
     t0 = time.perf_counter()
-    for _,xi,xs,_ in batches: img.log_probs(xi).exp().topk(5); snd.log_probs(xs).exp().topk(5)
+    for xi,xs in batches: img.log_probs(xi).exp().topk(5); snd.log_probs(xs).exp().topk(5)
     return len(ds)/(time.perf_counter() - t0)
 
 def label_rate(src, img, snd, idxs, bs, workers):
@@ -43,7 +43,8 @@ if __name__ == '__main__':
     torch.set_num_threads(max(1, torch.get_num_threads()))
     print(f"torch threads: {torch.get_num_threads()}")
     src = DigitsPairs()
-    bench('digits', src, *digits_classifiers(digits_models(src, verbose=False)), a.n, a.bs, a.workers, a.reps)
+    nets = preset_networks(src.cfg, roles=('image_classifier', 'sound_classifier'))
+    bench('digits', src, nets['image_classifier'], nets['sound_classifier'], a.n, a.bs, a.workers, a.reps)
     if a.paper:
         import timm
         from s2i_nb.models import SoundNet8

@@ -14,13 +14,15 @@ import argparse, resource, shutil, tempfile, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from s2i_nb.core import get_preset
-from s2i_nb.data import DigitsPairs
-from s2i_nb.features import get_extractor, extract_features, _ItemInputs, _collate_items
+from s2i_nb.data import DigitsPairs, PairInputs, collate_inputs
+from s2i_nb.models import SoundNet8, VGG16FC6
+from s2i_nb.networks import get_extractor, preset_networks
+from s2i_nb.features import extract_features
 
 def raw_rate(src, ext, model, n, bs):
     "Rows/s of the forward passes alone, on inputs prepared beforehand."
-    ds = _ItemInputs(src, list(range(n)), range(n), ext.modality, ext.prep)
-    batches = [_collate_items([ds[j] for j in range(i, min(i+bs, n))])[1] for i in range(0, n, bs)]
+    ds = PairInputs(src, range(n), {ext.modality: ext.prep})
+    batches = [collate_inputs([ds[j] for j in range(i, min(i+bs, n))])[1][0] for i in range(0, n, bs)]
     with torch.inference_mode():
         ext.forward(model, batches[0])
         t0 = time.perf_counter()
@@ -53,11 +55,10 @@ if __name__ == '__main__':
     p.add_argument('--paper-rows', type=int, default=256)
     a = p.parse_args()
     print(f"torch threads: {torch.get_num_threads()}")
-    from s2i_nb.models import digits_models, SoundNet8, VGG16FC6
     src = DigitsPairs()
-    nets = digits_models(src, verbose=False)
-    for ext,net in (('digits_image', nets['image']), ('digits_sound', nets['sound'])):
-        bench('digits', src, ext, net.eval(), len(src), 256, a.workers, 1024, a.reps)
+    nets = preset_networks(src.cfg, roles=('image_extractor', 'sound_extractor'))
+    for role in ('image_extractor', 'sound_extractor'):
+        bench('digits', src, getattr(src.cfg.features, role), nets[role].eval(), len(src), 256, a.workers, 1024, a.reps)
     if a.paper_rows:
         from torchvision.models import vgg16
         psrc = DigitsPairs(cfg=get_preset('paper'))

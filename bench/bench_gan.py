@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn.functional as F
 from fastai.data.core import DataLoaders
 from s2i_nb.core import get_preset, seed_everything
-from s2i_nb.features import FeatureStore, _create_store
-from s2i_nb.gan import FeatureLayout, FeatureScaler, GANPairs, ImageTarget, gan_nets, CondGANLearner
+from s2i_nb.features import FeatureStore
+from s2i_nb.gan_nets import FeatureLayout, FeatureScaler, gan_nets
+from s2i_nb.gan import GANPairs, ImageTarget, CondGANLearner
 
 def make_stores(d:Path, n:int, dim:int, pix:int, seed:int=0):
     "Two complete feature stores of `n` rows: conditions (`dim`) and target pixels (`pix`, in [-1, 1])."
@@ -30,7 +31,7 @@ def make_stores(d:Path, n:int, dim:int, pix:int, seed:int=0):
     for name,width,vals in (('cond', dim, rng.normal(0, 1, (n, dim))), ('pix', pix, rng.uniform(-1, 1, (n, pix)))):
         meta = dict(extractor=name, weights='-', layer='-', preprocessing='-', dim=width, dtype='float32', preset='bench',
                     preset_hash='-', manifest_hash='-', chunk_size=n, n=n, ids=ids)
-        _create_store(d/name, meta)
+        FeatureStore.create(d/name, meta)
         a = np.load(d/name/'features.npy', mmap_mode='r+'); a[:] = vals; a.flush(); del a
         (d/name/'done'/'000000').touch()
         out.append(FeatureStore(d/name))

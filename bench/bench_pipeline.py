@@ -14,7 +14,8 @@ from pathlib import Path
 import torch
 from s2i_nb.core import get_preset
 from s2i_nb.data import DigitsPairs
-from s2i_nb.pipeline import SoundToImage, train
+from s2i_nb.pipeline import train
+from s2i_nb.inference import SoundToImage
 
 def median_ms(f, reps):
     f()

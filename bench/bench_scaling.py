@@ -20,12 +20,12 @@ import numpy as np, pandas as pd, torch
 
 def make_stores(d:Path, n:int, dim:int, target:int, n_valid:int, target_dtype:str):
     "Feature stores of `n` random rows (conditions, targets) and a manifest with `n_valid` of them held out."
-    from s2i_nb.features import FeatureStore, _create_store
+    from s2i_nb.features import FeatureStore
     rng = np.random.default_rng(0); ids = [str(i) for i in range(n)]
     for name,width,dt in (('cond', dim, 'float32'), ('target', target, target_dtype)):
         meta = dict(extractor=name, weights='-', layer='-', preprocessing='-', dim=width, dtype=dt, preset='bench',
                     preset_hash='-', manifest_hash='-', chunk_size=n, n=n, ids=ids)
-        _create_store(d/name, meta)
+        FeatureStore.create(d/name, meta)
         a = np.load(d/name/'features.npy', mmap_mode='r+')
         for i in range(0, n, 1024): a[i:i+1024] = rng.uniform(-1, 1, (min(1024, n - i), width)).astype(dt)
         a.flush(); del a
@@ -35,7 +35,8 @@ def make_stores(d:Path, n:int, dim:int, target:int, n_valid:int, target_dtype:st
 
 def stage_parts(cfg, stage):
     "Layout, output channels, target transform and output scaler of a stage."
-    from s2i_nb.gan import FeatureLayout, FeatureScaler, ImageTarget, GridTarget
+    from s2i_nb.gan_nets import FeatureLayout, FeatureScaler
+    from s2i_nb.gan import ImageTarget, GridTarget
     layout = FeatureLayout.from_preset(cfg)
     if stage == 'gan2': return layout, cfg.image.channels, ImageTarget(cfg.image.channels, cfg.image.size), None
     sc = FeatureScaler(layout.dim); return layout, 1, GridTarget(layout, sc), sc
@@ -44,7 +45,8 @@ def learner(d, stage, bs, workers, device):
     "A `CondGANLearner` of the paper preset's stage on the stores in `d`, `bs` items per process."
     from s2i_nb.core import get_preset, seed_everything
     from s2i_nb.features import FeatureStore
-    from s2i_nb.gan import gan_dls, gan_nets, CondGANLearner, FeatureScaler
+    from s2i_nb.gan_nets import gan_nets, FeatureScaler
+    from s2i_nb.gan import gan_dls, CondGANLearner
     cfg = get_preset('paper'); st = getattr(cfg, stage)
     layout, ch, tfm, out_sc = stage_parts(cfg, stage)
     man = pd.read_csv(d/'manifest.csv', dtype={'id': str, 'label': str})

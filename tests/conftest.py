@@ -21,5 +21,5 @@ def s2i():
 @pytest.fixture(scope='session')
 def data_dir():
     "The digits data the tests read (../shared/data or $S2I_DATA)."
-    from s2i_nb.data import find_data
+    from s2i_nb.datasets import find_data
     return find_data(download=False)

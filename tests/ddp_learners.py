@@ -13,7 +13,8 @@ from s2i_nb.core import get_preset, seed_everything
 from s2i_nb.curation import read_manifest
 from s2i_nb.features import FeatureStore, feature_dls, kept_rows
 from s2i_nb.multimodal import multimodal_learner, fit_multimodal
-from s2i_nb.gan import FeatureLayout, FeatureScaler, train_gan_stage
+from s2i_nb.gan_nets import FeatureLayout, FeatureScaler
+from s2i_nb.gan import train_gan_stage
 from s2i_nb.feat2img import gan2_dls
 from s2i_nb.snd2feat import gan1_dls
 from s2i_nb.distributed import init_distributed, end_distributed, is_main, world_size, rank_bs, global_batch_order, CheckInSync, unwrap

@@ -26,7 +26,7 @@ def test_pairs_digits(s2i, tmp_path):
 def test_pairs_table_reports_bad_rows(s2i, tmp_path, data_dir):
     "A pairs CSV with one good and two bad rows: the bad ones are listed with their reasons."
     wav = sorted((data_dir/'fsdd'/'recordings').glob('*.wav'))[0]
-    from s2i_nb.data import read_mnist
+    from s2i_nb.datasets import read_mnist
     from PIL import Image
     Image.fromarray(read_mnist(data_dir)[0][0]).save(tmp_path/'a.png')
     shutil.copy(wav, tmp_path/'a.wav')
@@ -72,7 +72,12 @@ def test_curate_digits(s2i, tmp_path):
 def test_curate_paper_without_weights(s2i, tmp_path, monkeypatch):
     "The paper preset needs weight files: without them, one clear line and exit code 2."
     env = {'S2I_INCEPTION': '', 'S2I_SOUNDNET': ''}
-    r = run(s2i, 'curate', '--preset', 'paper', '--out', tmp_path/'p', env=env)
+    r = run(s2i, 'curate', '--preset', 'paper', '--out', tmp_path/'p', env=env)   # the paper names no default source
+    assert r.returncode == 2 and 'no default source' in r.stderr, r.stderr
+    pairs = tmp_path/'pairs'; pairs.mkdir()
+    from PIL import Image
+    Image.new('RGB', (32, 32)).save(pairs/'a.png'); (pairs/'a.wav').write_bytes(b'')
+    r = run(s2i, 'curate', '--preset', 'paper', '--source', pairs, '--out', tmp_path/'p', env=env)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert 'Inception-ResNet-v2' in r.stderr
 
@@ -98,9 +103,33 @@ def test_train_generate_evaluate(s2i, tmp_path, data_dir):
     assert r.returncode == 0, r.stderr
     m = json.loads((tmp_path/'rep'/'metrics.json').read_text())
     assert m['n'] == 150 and 0 <= m['class_accuracy'] <= 1 and set(m['topk_match']) == {'1', '3', '5', '10'}
-    # bad input: one line, exit code 2, nothing written
-    (tmp_path/'noise.txt').write_text('not a sound')
+    # bad input: one line per unusable file with its reason, exit code 1; nothing written when none is usable
+    (tmp_path/'noise.txt').write_text('not a sound'); (tmp_path/'empty.wav').write_bytes(b'')
     for args, msg in [((tmp_path/'noise.txt',), 'noise.txt'), ((tmp_path/'missing.wav',), 'missing.wav')]:
         r = run(s2i, 'generate', *args, '--ckpt', run_dir, '--out', tmp_path/'gen2')
-        assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and msg in r.stderr, r.stderr
+        assert r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1 and msg in r.stderr, r.stderr
         assert not (tmp_path/'gen2').exists()
+    # a batch with bad files among good ones: the good images are written, each bad file named on its own line
+    mixed = [tmp_path/'empty.wav', wavs[0], tmp_path/'noise.txt', wavs[1]]
+    r = run(s2i, 'generate', *mixed, '--ckpt', run_dir, '--out', tmp_path/'gen3')
+    assert r.returncode == 1, r.stderr
+    assert sorted(p.stem for p in (tmp_path/'gen3').glob('*.png')) == sorted(w.stem for w in wavs)
+    bad = r.stderr.strip().splitlines()
+    assert len(bad) == 2 and 'empty.wav' in bad[0] and 'empty file' in bad[0] and 'noise.txt' in bad[1], r.stderr
+def test_generate_phone_recording_and_set(s2i, tmp_path, data_dir):
+    "What a phone records (AAC in .m4a) becomes an image; `--set` checks the preset field it changes."
+    import soundfile as sf
+    from s2i_nb.media import write_video
+    run_dir = tmp_path/'run'
+    r = run(s2i, 'train', '--preset', 'digits', '--set', 'multimodal.epochs=2', 'gan2.epochs=1', 'gan1.epochs=1',
+            '--out', run_dir, '--workers', '0', '--no_report', cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    cfg = json.loads((run_dir/'s2i.json').read_text())['preset']
+    assert (cfg['multimodal']['epochs'], cfg['gan2']['epochs'], cfg['gan1']['epochs']) == (2, 1, 1)
+    w,sr = sf.read(sorted((data_dir/'fsdd'/'recordings').glob('*.wav'))[0], dtype='float32')
+    write_video(tmp_path/'phone.m4a', audio=w, sr=sr)
+    r = run(s2i, 'generate', tmp_path/'phone.m4a', '--ckpt', run_dir, '--out', tmp_path/'gen')
+    assert r.returncode == 0 and (tmp_path/'gen'/'phone.png').exists(), r.stderr
+    r = run(s2i, 'train', '--set', 'gan1.epoch=2', '--out', tmp_path/'nope', cwd=tmp_path)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "Unknown preset field 'gan1.epoch'" in r.stderr and not (tmp_path/'nope').exists()

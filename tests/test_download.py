@@ -1,9 +1,8 @@
 "The real download code of the digits data, against a local HTTP server and file URLs (no internet)."
-import gzip, hashlib, io, threading, zipfile, functools
+import threading, zipfile, functools
 from http.server import ThreadingHTTPServer, SimpleHTTPRequestHandler
-from pathlib import Path
 import pytest
-from s2i_nb.data import download_digits, find_data, is_digits_data, read_mnist, MNIST_FILES
+from s2i_nb.datasets import download_digits, find_data, is_digits_data, read_mnist, MNIST_FILES
 
 N_REC = 20
 

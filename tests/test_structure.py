@@ -1,0 +1,95 @@
+"The package's shape: an acyclic module graph in notebook order, imports at the top, one place that names networks."
+import ast, re
+import pytest
+from conftest import ROOT
+
+PKG = ROOT/'s2i_nb'
+MODULES = {p.stem: p for p in sorted(PKG.glob('*.py')) if p.stem not in ('__init__', '_modidx')}
+
+def _trees() -> dict:
+    return {m: ast.parse(p.read_text(), str(p)) for m,p in MODULES.items()}
+
+def _target(node:ast.AST) -> list:
+    "The s2i_nb modules an import statement names (relative or absolute)."
+    if isinstance(node, ast.ImportFrom):
+        if node.level == 1: base = node.module or ''
+        elif node.module and node.module.startswith('s2i_nb'): base = node.module[len('s2i_nb'):].lstrip('.')
+        else: return []
+        if base: return [base.split('.')[0]]
+        return [a.name for a in node.names]   # `from . import x`
+    if isinstance(node, ast.Import):
+        return [a.name.split('.')[1] for a in node.names if a.name.startswith('s2i_nb.')]
+    return []
+
+def import_graph() -> dict:
+    "`{module: {imported s2i_nb modules}}`, imports inside functions included."
+    return {m: {t for n in ast.walk(tree) for t in _target(n) if t in MODULES and t != m} for m,tree in _trees().items()}
+
+def find_cycle(graph:dict):
+    "A cycle of the graph as a list of modules, or None."
+    state,stack = {},[]
+    def visit(m):
+        state[m] = 'open'; stack.append(m)
+        for n in sorted(graph[m]):
+            if state.get(n) == 'open': return stack[stack.index(n):] + [n]
+            if n not in state and (c := visit(n)): return c
+        state[m] = 'done'; stack.pop()
+    for m in sorted(graph):
+        if m not in state and (c := visit(m)): return c
+
+def test_find_cycle_finds_one():
+    "The checker itself: a planted cycle is found, an acyclic graph passes."
+    assert find_cycle({'a': {'b'}, 'b': {'c'}, 'c': {'a'}}) == ['a', 'b', 'c', 'a']
+    assert find_cycle({'a': {'b'}, 'b': set(), 'c': {'a', 'b'}}) is None
+
+def test_no_import_cycle():
+    cycle = find_cycle(import_graph())
+    assert cycle is None, f"import cycle: {' -> '.join(cycle)}"
+
+def _notebook_number(m:str) -> int:
+    src = MODULES[m].read_text()
+    return int(re.search(r'File to edit: \.\./nbs/(\d+)_', src)[1])
+
+def test_imports_point_down_the_notebook_order():
+    "A module imports only modules exported by earlier notebooks (the story reads in order)."
+    bad = [(m, n) for m,deps in import_graph().items() for n in deps if _notebook_number(n) >= _notebook_number(m)]
+    assert not bad, f"modules importing later notebooks' modules: {bad}"
+
+def test_package_imports_at_the_top():
+    "No module imports another module of the package inside a function (that would hide a cycle)."
+    inner = []
+    for m,tree in _trees().items():
+        for f in ast.walk(tree):
+            if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                inner += [(m, f.name, t) for n in ast.walk(f) for t in _target(n) if t in MODULES]
+    assert not inner, f"package imports inside functions: {inner}"
+
+def test_only_the_registry_names_networks():
+    "No module but the presets (core) and the registry (networks) compares network names or spells a digit network's name."
+    from s2i_nb.networks import EXTRACTORS, CLASSIFIERS
+    names = set(EXTRACTORS) | set(CLASSIFIERS)
+    is_name = lambda n: isinstance(n, ast.Constant) and isinstance(n.value, str) and (n.value in names or n.value.startswith('digits'))
+    found = []
+    for m,tree in _trees().items():
+        if m in ('core', 'networks'): continue
+        exported = {id(c) for a in ast.walk(tree) if isinstance(a, ast.Assign) and any(getattr(t, 'id', '') == '__all__' for t in a.targets)
+                    for c in ast.walk(a)}   # `__all__` spells function names such as `digits_images`
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Compare) and any(is_name(o) for o in [n.left, *n.comparators]): found.append((m, n.lineno, 'compares'))
+            if isinstance(n, ast.Call) and getattr(n.func, 'attr', '') in ('startswith', 'endswith') and n.args and is_name(n.args[0]):
+                found.append((m, n.lineno, f"{n.func.attr}({n.args[0].value!r})"))
+            if id(n) not in exported and isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value.startswith('digits_'):
+                found.append((m, n.lineno, n.value))
+    assert not found, f"network names outside the registry: {found}"
+
+def test_the_name_check_catches_a_comparison(tmp_path, monkeypatch):
+    "The checker itself: a module that compares a network name is caught."
+    (tmp_path/'bad.py').write_text("def f(cfg):\n    if cfg.features.sound_extractor == 'soundnet_pool5': return 1\n")
+    monkeypatch.setattr(__import__(__name__), 'MODULES', {'bad': tmp_path/'bad.py'})
+    with pytest.raises(AssertionError, match='compares'): test_only_the_registry_names_networks()
+
+@pytest.mark.parametrize('m', sorted(MODULES))
+def test_module_size(m):
+    "Modules small enough to read in one sitting."
+    n = len(MODULES[m].read_text().splitlines())
+    assert n <= 400, f"s2i_nb/{m}.py has {n} lines: split it along its notebook's sections"
