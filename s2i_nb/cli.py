@@ -37,7 +37,7 @@ def cli_preset(preset:str, # Preset name or preset JSON file
 # %% ../nbs/17_cli.ipynb 9
 def build_pairs(out:str|Path, # Folder for pairs.csv, skipped.csv, summary.json and pairs.png
                 preset:str|Preset=DEFAULT_PRESET, # Preset name, preset JSON file or `Preset`
-                source:str|None=None, # A registered source, a folder of videos, a pairs CSV or a folder of pairs (default: the preset's)
+                source:str|None=None, # Registered source, videos or pairs folder, or pairs CSV (default: the preset's)
                 data:str|None=None, # Digits data folder (default: see `find_data`)
                 mismatch:float|None=None, # Fraction of mismatched digits pairs (default: the preset's)
                 check:bool=True, # Load every pair and record the unusable ones
@@ -68,7 +68,7 @@ def build_pairs(out:str|Path, # Folder for pairs.csv, skipped.csv, summary.json 
 def s2i_pairs(out:str='runs/pairs', # Folder for pairs.csv, skipped.csv, summary.json and pairs.png
               preset:str=DEFAULT_PRESET, # Preset name (digits, paper) or preset JSON file
               set:Param(_SET_HELP, str, nargs='+', action='extend')=None,
-              source:str=None, # A registered source (digits), a folder of videos, tar shards, a pairs CSV or a folder of pairs (default: the preset's)
+              source:str=None, # Registered name (digits), videos/pairs folder, tar shards or pairs CSV (default: preset's)
               data:str=None, # Data folder of a registered source (default: $S2I_DATA, ../shared/data, else download)
               mismatch:float=None, # Fraction of mismatched digits pairs (default: the preset's)
               no_check:bool=False, # Do not load every pair to check it
@@ -84,7 +84,7 @@ def s2i_pairs(out:str='runs/pairs', # Folder for pairs.csv, skipped.csv, summary
 def s2i_curate(out:str='runs/digits', # Folder for labels/, manifest.csv, summary.json, curation.png
                preset:str=DEFAULT_PRESET, # Preset name (digits, paper) or preset JSON file
                set:Param(_SET_HELP, str, nargs='+', action='extend')=None,
-               source:str=None, # A registered source (digits), a folder of videos, tar shards, a pairs CSV or a folder of pairs (default: the preset's)
+               source:str=None, # Registered name (digits), videos/pairs folder, tar shards or pairs CSV (default: preset's)
                data:str=None, # Data folder of a registered source (default: $S2I_DATA, ../shared/data, else download)
                k:int=None, # Top-k agreement (default: the preset's)
                split:str='stratified', # 'stratified', 'group' (whole groups held out) or 'source'
@@ -109,15 +109,17 @@ def _relaunch(nproc:int, command:str, opts:dict):
     argv = [str(exe if exe.exists() else 's2i'), command]
     for k,v in opts.items():
         if v is None or v is False: continue
-        argv += [f'--{k}'] if v is True else [f'--{k}', *map(str, v)] if isinstance(v, (list, tuple)) else [f'--{k}', str(v)]
-    cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', str(nproc), '--no-python', *argv]
+        argv += ([f'--{k}'] if v is True else [f'--{k}', *map(str, v)] if isinstance(v, (list, tuple))
+                 else [f'--{k}', str(v)])
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', str(nproc),
+           '--no-python', *argv]
     sys.exit(subprocess.run(cmd).returncode)
 
 @call_parse
 def s2i_train(preset:str=DEFAULT_PRESET, # Preset name (digits, paper) or preset JSON file
               set:Param(_SET_HELP, str, nargs='+', action='extend')=None,
               out:str='runs/digits', # Run folder: one sub-folder per stage, s2i.json, report/
-              source:str=None, # A registered source (digits), a folder of videos, a pairs CSV or webdataset shards (default: the preset's)
+              source:str=None, # Registered source (digits), videos folder, pairs CSV or tar shards (default: preset's)
               data:str=None, # Data folder of a registered source (default: $S2I_DATA, ../shared/data, else download)
               held_out:str=None, # Digits: comma-separated FSDD speakers held out of every stage
               no_report:bool=False, # Do not write the evaluation report
@@ -130,11 +132,11 @@ def s2i_train(preset:str=DEFAULT_PRESET, # Preset name (digits, paper) or preset
               nproc:int=1, # Processes on this machine (one per GPU; CPUs: gloo), started with torchrun
               quiet:bool=False, # Print nothing but errors
              ):
-    "Train every stage of the method (curation, features, multimodal layers, GAN 2, GAN 1) and report; finished stages are skipped."
+    "Train every stage (curation, features, multimodal layers, GAN 2, GAN 1) and report; finished stages are skipped."
     cfg = cli_preset(preset, set)   # checked before any process starts
     if nproc > 1 and 'WORLD_SIZE' not in os.environ:
-        return _relaunch(nproc, 'train', dict(preset=preset, set=set, out=out, source=source, data=data, held_out=held_out,
-                         no_report=no_report, workers=workers, until=until, precision=precision,
+        return _relaunch(nproc, 'train', dict(preset=preset, set=set, out=out, source=source, data=data,
+                         held_out=held_out, no_report=no_report, workers=workers, until=until, precision=precision,
                          no_channels_last=no_channels_last, compile=compile, device=device, quiet=quiet))
     root = train(cfg, out, source=source, data=data, held_out=held_out.split(',') if held_out else None,
                  evaluate=not no_report, until=until, workers=workers, device=device, quiet=quiet,
@@ -149,7 +151,7 @@ def s2i_generate(sounds:Param("Sound files: any recording (WAV, FLAC, MP3, M4A..
                  scale:int=1, # Enlarge the images this many times (nearest neighbour)
                  device:str=None, # Device (default: CUDA when present)
                 ):
-    "Turn sound files into images with a trained run; each sound that cannot be used is named on its own line (exit code 1)."
+    "Turn sound files into images with a trained run; each unusable sound is named on its own line (exit code 1)."
     gen = SoundToImage.from_dir(ckpt, device=device)(list(sounds), skip_bad=True)
     out = Path(out)
     names = {}
@@ -167,13 +169,15 @@ def s2i_evaluate(ckpt:str='runs/digits', # A run folder written by `s2i train`
                  out:str=None, # Report folder (default: CKPT/report)
                  split:str='valid', # Manifest split to evaluate on
                 ):
-    "Score a trained run on its held-out pairs (the paper's top-k match, class accuracy, Fréchet distance) and write the report."
+    "Score a trained run on held-out pairs (paper's top-k match, class accuracy, Fréchet distance); write the report."
     m = evaluate_run(ckpt, out, split=split, quiet=True)
-    print(json.dumps({k: m[k] for k in ('n', 'class_accuracy', 'topk_match', 'frechet', 'gan2_true_feature_accuracy')}, indent=1))
+    print(json.dumps({k: m[k] for k in ('n', 'class_accuracy', 'topk_match', 'frechet', 'gan2_true_feature_accuracy')},
+                     indent=1))
     print(f"wrote {Path(out) if out else Path(ckpt)/'report'}")
 
 # %% ../nbs/17_cli.ipynb 19
-COMMANDS = {'train': s2i_train, 'generate': s2i_generate, 'evaluate': s2i_evaluate, 'pairs': s2i_pairs, 'curate': s2i_curate}
+COMMANDS = {'train': s2i_train, 'generate': s2i_generate, 'evaluate': s2i_evaluate, 'pairs': s2i_pairs,
+            'curate': s2i_curate}
 
 # %% ../nbs/17_cli.ipynb 20
 USER_ERRORS = (UsageError, MediaError, FileNotFoundError, DownloadError) # What a user can cause: one line, exit code 2

@@ -31,7 +31,7 @@ def in_terminal() -> bool:
 # %% ../nbs/00_core.ipynb 8
 def get_device(device:str|torch.device|None=None, # Explicit choice, e.g. 'cpu' or 'cuda:1'; wins over everything
               ) -> torch.device:
-    "The device to compute on: `device`, else `$S2I_DEVICE`, else CUDA when present (the launcher's `$LOCAL_RANK`-th GPU), else CPU."
+    "The device: `device`, else `$S2I_DEVICE`, else CUDA when present (the launcher's `$LOCAL_RANK`-th GPU), else CPU."
     device = device or os.environ.get('S2I_DEVICE')
     if device: return torch.device(device)
     if not torch.cuda.is_available(): return torch.device('cpu')
@@ -182,7 +182,7 @@ class Preset:
     curation:CurationConfig=field(default_factory=CurationConfig) # Which pairs are kept
     multimodal:MultimodalConfig=field(default_factory=MultimodalConfig) # Multimodal layers
     gan2:GANConfig=field(default_factory=GANConfig) # GAN 2: image feature -> image
-    gan1:GANConfig=field(default_factory=lambda: GANConfig(critic_loss_weight=0.001)) # GAN 1: sound feature -> image feature
+    gan1:GANConfig=field(default_factory=lambda: GANConfig(critic_loss_weight=0.001)) # GAN 1: sound -> image feature
 
 # %% ../nbs/00_core.ipynb 29
 @patch
@@ -190,12 +190,16 @@ def validate(self:Preset) -> Preset:
     "Check that the sizes of the stages agree; raise `ValueError` naming the first that does not."
     f,im = self.features,self.image
     if f.grid*f.grid != f.dim: raise UsageError(f"features.dim={f.dim} is not features.grid**2={f.grid**2}")
-    if f.grid*f.upsample != im.size: raise UsageError(f"features.grid*upsample={f.grid*f.upsample} != image.size={im.size}")
+    if f.grid*f.upsample != im.size:
+        raise UsageError(f"features.grid*upsample={f.grid*f.upsample} != image.size={im.size}")
     for name in ('gan1','gan2'):
         if 2**getattr(self,name).n_down != im.size: raise UsageError(f"2**{name}.n_down != image.size={im.size}")
-        if getattr(self,name).norm not in ('batch','instance'): raise UsageError(f"{name}.norm must be 'batch' or 'instance', not {getattr(self,name).norm!r}")
-    if self.audio.pad not in ('tile','zero'): raise UsageError(f"audio.pad must be 'tile' or 'zero', not {self.audio.pad!r}")
-    if self.audio.crop not in ('center','start'): raise UsageError(f"audio.crop must be 'center' or 'start', not {self.audio.crop!r}")
+        if getattr(self,name).norm not in ('batch','instance'):
+            raise UsageError(f"{name}.norm must be 'batch' or 'instance', not {getattr(self,name).norm!r}")
+    if self.audio.pad not in ('tile','zero'):
+        raise UsageError(f"audio.pad must be 'tile' or 'zero', not {self.audio.pad!r}")
+    if self.audio.crop not in ('center','start'):
+        raise UsageError(f"audio.crop must be 'center' or 'start', not {self.audio.crop!r}")
     return self
 
 # %% ../nbs/00_core.ipynb 31
@@ -206,7 +210,8 @@ def _from_dict(cls, d:dict):
     if unknown: raise UsageError(f"Unknown {cls.__name__} field(s): {sorted(unknown)}")
     kw = {}
     for k,v in d.items():
-        default = known[k].default_factory() if known[k].default_factory is not dataclasses.MISSING else known[k].default
+        default = (known[k].default_factory() if known[k].default_factory is not dataclasses.MISSING
+                   else known[k].default)
         if is_dataclass(default) and isinstance(v, dict): v = _from_dict(type(default), v)
         elif isinstance(default, tuple) and isinstance(v, list): v = tuple(v)
         kw[k] = v
@@ -256,7 +261,8 @@ def update(self:Preset, **kwargs) -> Preset:
 
 def _field_names(d:dict, prefix:str='') -> list:
     "Every dotted field name of a nested dict."
-    return [n for k,v in d.items() for n in (_field_names(v, f'{prefix}{k}.') if isinstance(v, dict) else [f'{prefix}{k}'])]
+    return [n for k,v in d.items()
+            for n in (_field_names(v, f'{prefix}{k}.') if isinstance(v, dict) else [f'{prefix}{k}'])]
 
 # %% ../nbs/00_core.ipynb 35
 def _parse_value(text:str, like,
@@ -307,8 +313,8 @@ def _digits_preset() -> Preset:
         audio=AudioConfig(sr=8000, scale=1., duration=1.0, pad='zero', crop='center', normalize=True),
         image=ImageConfig(size=32, channels=1),
         features=FeatureConfig(image_extractor='digits_image', sound_extractor='digits_sound',
-                               image_classifier='digits_image', sound_classifier='digits_sound', eval_classifier='digits_eval',
-                               dim=256, grid=16, upsample=2),
+                               image_classifier='digits_image', sound_classifier='digits_sound',
+                               eval_classifier='digits_eval', dim=256, grid=16, upsample=2),
         curation=CurationConfig(topk=1, n_classes=10, pairs_per_class=150, valid_pct=0.1, mismatch=0.3),
         multimodal=MultimodalConfig(n_hid=256, act='relu', lr=1e-3, epochs=30, bs=64),
         gan2=GANConfig(ngf=32, ndf=32, n_down=5, n_critic_layers=2, dropout=0.5, l1_weight=100.,

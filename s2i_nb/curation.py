@@ -34,7 +34,7 @@ def label_pairs(src:PairSource, # Pair source
                 num_workers:int=2, # DataLoader worker processes (0: load in the main process)
                 device=None, # Device of the classifiers
                 show_progress:bool=True,
-                threads:int|None=1, # CPU threads of the classifiers, fixed so labels do not depend on the process layout
+                threads:int|None=1, # Classifiers' CPU threads, fixed so labels do not depend on the process layout
                ) -> pd.DataFrame:
     "Top-`store_k` labels and scores of the image and the sound of each pair; unreadable pairs get an `error`."
     dev = get_device(device)
@@ -42,7 +42,7 @@ def label_pairs(src:PairSource, # Pair source
     ds = PairInputs(src, range(len(src)) if idxs is None else idxs, {'image': image_clf.prep, 'sound': sound_clf.prep})
     dl = DataLoader(ds, batch_size=bs, num_workers=num_workers, collate_fn=collate_inputs)
     rows = []
-    with torch_threads(threads if dev.type == 'cpu' else None):   # as `extract_features`: scores independent of the layout
+    with torch_threads(threads if dev.type == 'cpu' else None):   # as `extract_features`: layout-independent scores
         for ids,x,bad in (progress_bar(dl, leave=False) if show_progress else dl):
             rows += [dict(idx=i, error='unreadable: ' + e.replace('\t', ': ')) for i,e in bad]
             if not ids: continue
@@ -75,20 +75,22 @@ def select_pairs(labels:pd.DataFrame, # One row per pair, as from `label_pairs`
                  n_classes:int=52, # Keep the largest classes, at most this many...
                  pairs_per_class:int=2000, # ...with at least this many agreeing pairs; each balanced to this many
                  valid_pct:float=0.1, # Evaluation fraction
-                 split:str='stratified', # 'stratified' (per class), 'group' (whole groups held out) or 'source' (the pairs' own split)
-                 held_out:list|None=None, # With split='group': the groups held out (default: drawn until valid_pct is reached)
+                 split:str='stratified', # 'stratified' (by class), 'group' (held-out groups) or 'source' (pairs' split)
+                 held_out:list|None=None, # With split='group': the groups held out (default: drawn until valid_pct)
                  vocab_map:dict|Callable|None=None, # Sound label -> image label
                  seed:int=42,
                 ) -> pd.DataFrame:
     "Agree, keep the big classes, balance and split: `labels` plus `label`, `kept`, `reason` and `split`."
     df = labels.copy()
-    df['label'] = [agreed_label(*r, k=k, vocab_map=vocab_map) for r in df[['image_top','image_scores','sound_top','sound_scores']].itertuples(index=False)]
+    df['label'] = [agreed_label(*r, k=k, vocab_map=vocab_map)
+                   for r in df[['image_top','image_scores','sound_top','sound_scores']].itertuples(index=False)]
     err = df.error.fillna('').astype(str)
     df['reason'] = np.where(err != '', err, np.where(df.label.isna(), f'labels disagree (top-{k})', ''))
     counts = df.label[df.reason == ''].value_counts()
     big = counts[counts >= pairs_per_class].index[:n_classes]
     small = (df.reason == '') & ~df.label.isin(big)
-    df.loc[small, 'reason'] = [f'class {l!r} not kept ({counts[l]} agreeing pairs < {pairs_per_class} or not among the {n_classes} largest)' for l in df.label[small]]
+    df.loc[small, 'reason'] = [f'class {l!r} not kept ({counts[l]} agreeing pairs < {pairs_per_class} '
+                               f'or not among the {n_classes} largest)' for l in df.label[small]]
     rng = np.random.default_rng(seed)
     for l in big:
         idx = np.flatnonzero((df.reason == '').to_numpy() & (df.label == l).to_numpy())
@@ -109,7 +111,8 @@ def _split(df:pd.DataFrame, valid_pct:float, how:str, held_out, rng) -> np.ndarr
             n_va = int(round(valid_pct*len(idx)))
             out[idx[:n_va]] = 'valid'; out[idx[n_va:]] = 'train'
     elif how == 'group':
-        if 'group' not in df or df.group[kept].isna().any(): raise ValueError("split='group' needs a group for every kept pair")
+        if 'group' not in df or df.group[kept].isna().any():
+            raise ValueError("split='group' needs a group for every kept pair")
         groups = df.group[kept].value_counts()
         if held_out is None:
             held_out, n = [], 0
@@ -138,7 +141,8 @@ def label_chunks(src:PairSource, image_clf:Classifier, sound_clf:Classifier, out
     for c in range(i, n_chunks, n):
         p = _chunk_path(out, c); files.append(p)
         if p.is_file(): continue
-        lab = label_pairs(src, image_clf, sound_clf, idxs=range(c*chunk_size, min((c+1)*chunk_size, len(src))), **kwargs)
+        lab = label_pairs(src, image_clf, sound_clf, idxs=range(c*chunk_size, min((c+1)*chunk_size, len(src))),
+                          **kwargs)
         with atomic_write(p) as t: lab.to_csv(t, index=False)
     return files
 
@@ -156,10 +160,12 @@ def curate(src:PairSource, # Pair source
     it = progress_bar(range(n_chunks), leave=False) if show_progress and n_chunks > 1 else range(n_chunks)
     for c in it: label_chunks(src, image_clf, sound_clf, out, chunk_size, shard=(c, n_chunks), bs=bs,
                               num_workers=num_workers, device=device, show_progress=False)
-    labels = pd.concat([pd.read_csv(_chunk_path(out, c), dtype={k: str for k in ('error', 'image_top', 'image_scores', 'sound_top', 'sound_scores')},
-                                    keep_default_na=False) for c in range(n_chunks)], ignore_index=True)   # one label and score per row must stay text
+    labels = pd.concat([pd.read_csv(
+        _chunk_path(out, c), dtype={k: str for k in ('error','image_top','image_scores','sound_top','sound_scores')},
+        keep_default_na=False) for c in range(n_chunks)], ignore_index=True)   # labels and scores must stay text
     if len(labels) != len(src) or (labels.idx.to_numpy() != np.arange(len(src))).any():
-        raise RuntimeError(f"{out/'labels'}: the chunks do not cover the {len(src)} pairs of the source: remove the folder and run again")
+        raise RuntimeError(f"{out/'labels'}: the chunks do not cover the {len(src)} pairs of the source: "
+                           "remove the folder and run again")
     pairs = src.to_df().rename(columns={'label': 'source_label', 'split': 'source_split'})
     man = select_pairs(pd.concat([pairs, labels.drop(columns='idx')], axis=1), k, n_classes, pairs_per_class, valid_pct,
                        split, held_out, vocab_map, seed)
@@ -172,7 +178,8 @@ def curate(src:PairSource, # Pair source
     return man
 
 # %% ../nbs/07_curation.ipynb 22
-LABEL_COLUMNS = ('id', 'group', 'source_label', 'sound_label', 'image_label', 'label', 'split', 'source_split', 'image_top', 'sound_top')
+LABEL_COLUMNS = ('id', 'group', 'source_label', 'sound_label', 'image_label', 'label', 'split', 'source_split',
+                 'image_top', 'sound_top')
 
 def read_manifest(path:str|Path) -> pd.DataFrame:
     "A `manifest.csv` written by `curate`, with its id and label columns as text (missing values stay NaN)."
@@ -180,7 +187,8 @@ def read_manifest(path:str|Path) -> pd.DataFrame:
     if not path.is_file(): raise FileNotFoundError(f"{path}: no such manifest")
     try: man = pd.read_csv(path, dtype={c: str for c in LABEL_COLUMNS})
     except Exception as e: raise ValueError(f"{path}: not a readable manifest ({type(e).__name__}: {e})") from None
-    if 'kept' not in man or 'id' not in man: raise ValueError(f"{path}: not a curated manifest (no 'id' and 'kept' columns)")
+    if 'kept' not in man or 'id' not in man:
+        raise ValueError(f"{path}: not a curated manifest (no 'id' and 'kept' columns)")
     return man
 
 # %% ../nbs/07_curation.ipynb 24
@@ -202,7 +210,7 @@ def _drop_kinds(man:pd.DataFrame) -> pd.Series:
                                  .str.replace(r"^class '.*' not kept.*", 'class not kept', regex=True))
 
 def curation_summary(man:pd.DataFrame, k:int) -> dict:
-    "Counts of a manifest: pairs, kept per class and split, reasons for dropping, and scores when true labels are known."
+    "Counts of a manifest: pairs, kept per class and split, reasons for drops, and scores when true labels are known."
     kept = man[man.kept]
     reasons = _drop_kinds(man)
     s = dict(n_pairs=len(man), n_kept=int(man.kept.sum()), k=k,
@@ -221,7 +229,8 @@ def plot_curation(man:pd.DataFrame):
     fig,(a1,a2) = plt.subplots(1, 2, figsize=(11, 3.2), gridspec_kw=dict(width_ratios=[2, 1]))
     kept = man[man.kept]
     ct = pd.crosstab(kept.label, kept.split).reindex(columns=['train','valid'], fill_value=0)
-    ct.plot.bar(stacked=True, ax=a1, width=0.8); a1.set_title(f"kept pairs per class ({len(kept)} of {len(man)})"); a1.set_xlabel('')
+    ct.plot.bar(stacked=True, ax=a1, width=0.8)
+    a1.set_title(f"kept pairs per class ({len(kept)} of {len(man)})"); a1.set_xlabel('')
     drops = _drop_kinds(man).value_counts()
     if len(drops): drops.plot.barh(ax=a2)
     else: a2.text(0.5, 0.5, 'nothing dropped', ha='center', va='center'); a2.axis('off')

@@ -148,7 +148,8 @@ def derange_by_label(labels:np.ndarray, # Label of each item
                     ) -> np.ndarray:
     "A random permutation `p` with `labels[p[i]] != labels[i]` for every `i`."
     n = len(labels); p = rng.permutation(n)
-    if n and np.bincount(labels).max() > n/2: raise ValueError("no such permutation: one label holds more than half the items")
+    if n and np.bincount(labels).max() > n/2:
+        raise ValueError("no such permutation: one label holds more than half the items")
     for _ in range(max_iter):
         bad = np.flatnonzero(labels[p] == labels)
         if not len(bad): return p
@@ -196,10 +197,10 @@ class DigitsPairs(PairSource):
 
 # %% ../nbs/04_data.ipynb 24
 class PairInputs(Dataset):
-    "Prepared inputs of some pairs of a source, for one modality or both; a pair that cannot be loaded yields its error instead."
+    "Prepared inputs of some pairs of a source (one modality or both); a pair that fails to load yields its error."
     def __init__(self, src:PairSource, # The source
                  idxs, # Pairs of `src` to load
-                 preps:dict, # `{'image': prep, 'sound': prep}`: the modalities to load, in order, and how to prepare each
+                 preps:dict, # `{'image': prep, 'sound': prep}`: modalities to load, in order, and how to prepare each
                  keys=None): # What each item is called in a batch (default: its pair index)
         store_attr('src,preps'); self.idxs = list(idxs)
         self.keys = self.idxs if keys is None else list(keys)
@@ -211,7 +212,7 @@ class PairInputs(Dataset):
         except MediaError as e: return self.keys[j], None, f"{e.path}\t{e.reason}"
 
 def collate_inputs(items) -> tuple:
-    "A batch of `PairInputs` items: keys of the loaded ones, one stacked tensor per modality, and `(key, 'path\\treason')` of the others."
+    "Collate `PairInputs` items: loaded keys, a stacked tensor per modality, and `(key, 'path\\treason')` of the rest."
     ok = [o for o in items if not o[2]]
     xs = [torch.stack([o[1][m] for o in ok]) for m in range(len(ok[0][1]))] if ok else None
     return [o[0] for o in ok], xs, [(o[0], o[2]) for o in items if o[2]]
@@ -242,7 +243,8 @@ def summarise_pairs(src:PairSource) -> dict:
     df = src.to_df()
     s = {'source': repr(src), 'n_pairs': len(df)}
     for col in ('sound_label','image_label','label','group','split'):
-        if df[col].notna().any(): s[f'per_{col}'] = {str(k):int(v) for k,v in df[col].value_counts().sort_index().items()}
+        if df[col].notna().any():
+            s[f'per_{col}'] = {str(k):int(v) for k,v in df[col].value_counts().sort_index().items()}
     known = df.sound_label.notna() & df.image_label.notna()
     if known.any(): s['mismatch_rate'] = float((df.sound_label[known] != df.image_label[known]).mean())
     return s
@@ -258,7 +260,8 @@ def tar_index(shard:str|Path) -> dict:
     "`{member: (offset of its data, size)}` of the regular files of an uncompressed tar shard (reads headers only)."
     try:
         with tarfile.open(shard, 'r:') as t: return {m.name: (m.offset_data, m.size) for m in t if m.isfile()}
-    except (tarfile.TarError, OSError) as e: raise MediaError(shard, f"not a readable tar shard ({type(e).__name__}: {e})") from e
+    except (tarfile.TarError, OSError) as e:
+        raise MediaError(shard, f"not a readable tar shard ({type(e).__name__}: {e})") from e
 
 @lru_cache(maxsize=1024)
 def _shard_index(shard:str) -> dict: return tar_index(shard)
@@ -272,12 +275,13 @@ def read_member(ref:str) -> TarMember:
     with open(shard, 'rb') as f: f.seek(off); return TarMember(f.read(size), ref)
 
 def expand_shards(shards) -> list:
-    "Shard files from a folder (its `*.tar`), a glob, a webdataset brace range (`clips-{000..099}.tar`) or a list of these."
+    "Shard files of a folder (`*.tar`), a glob, a webdataset brace range (`clips-{000..099}.tar`) or a list of them."
     if isinstance(shards, (list, tuple)): return [f for s in shards for f in expand_shards(s)]
     s = str(shards); m = re.search(r'\{(\d+)\.\.(\d+)\}', s)
     if m:
         a,b = m.groups()
-        return [f for i in range(int(a), int(b) + 1) for f in expand_shards(s[:m.start()] + str(i).zfill(len(a)) + s[m.end():])]
+        return [f for i in range(int(a), int(b) + 1)
+                for f in expand_shards(s[:m.start()] + str(i).zfill(len(a)) + s[m.end():])]
     p = Path(s)
     if p.is_dir(): return sorted(p.glob('*.tar'))
     if any(c in s for c in '*?['): return sorted(Path(f) for f in glob.glob(s))
@@ -300,7 +304,8 @@ class TarShards(PairSource):
                 vid = next((files[e] for e in VIDEO_EXTS if e in files), None)
                 img = vid or next((files[e] for e in IMAGE_EXTS if e in files), None)
                 snd = vid or next((files[e] for e in sorted(AUDIO_EXTS) if e in files), None)
-                if img and snd: pairs.append(Pair(id=f"{Path(sh).stem}/{key}", sound=f"{sh}#{snd}", image=f"{sh}#{img}", source=str(sh)))
+                if img and snd: pairs.append(Pair(id=f"{Path(sh).stem}/{key}", sound=f"{sh}#{snd}", image=f"{sh}#{img}",
+                                                  source=str(sh)))
         super().__init__(pairs, cfg)
 
     def open(self, ref:str) -> TarMember:
@@ -308,7 +313,7 @@ class TarShards(PairSource):
         return read_member(ref)
 
 # %% ../nbs/04_data.ipynb 41
-SOURCES = {'digits': lambda cfg, data=None, **kw: DigitsPairs(data, cfg, **kw)} # Registered sources: `(preset, data=None, **kw) -> PairSource`
+SOURCES = {'digits': lambda cfg, data=None, **kw: DigitsPairs(data, cfg, **kw)} # Registered pair sources by name
 
 def register_source(name:str, # What `--source` (or a preset's `source`) says
                     make, # `(preset, data=None, **kw) -> PairSource`
@@ -319,10 +324,12 @@ def register_source(name:str, # What `--source` (or a preset's `source`) says
 def source_name(source:str|None, cfg:Preset) -> str:
     "The name a run records for its source: a registered name as it is, a path resolved."
     source = source or cfg.source
-    if source is None: raise UsageError(f"preset {cfg.name!r} has no default source: name one (a folder of videos, a pairs CSV or tar shards)")
+    if source is None:
+        raise UsageError(f"preset {cfg.name!r} has no default source: "
+                         "name one (a folder of videos, a pairs CSV or tar shards)")
     return source if source in SOURCES else str(Path(source).resolve())
 
-def pair_source(source:str|None, # A registered name, a folder of videos, tar shards, a pairs CSV or a folder of pairs; None: the preset's
+def pair_source(source:str|None, # Registered name, videos folder, tar shards, pairs CSV or pairs folder; None: preset's
                 cfg:Preset, # The preset (its `source` when `source` is None)
                 data:str|None=None, # Data folder of a registered source (default: see `find_data`)
                 **kwargs, # Passed to a registered source (the digits: `mismatch`, `speakers`)
@@ -331,7 +338,8 @@ def pair_source(source:str|None, # A registered name, a folder of videos, tar sh
     source = source or cfg.source
     if source is None: source_name(source, cfg)   # raises, saying what to pass
     if source in SOURCES: return SOURCES[source](cfg, data, **kwargs)
-    if '{' in str(source) or any(c in str(source) for c in '*?[') or str(source).endswith('.tar'): return TarShards(source, cfg)
+    if '{' in str(source) or any(c in str(source) for c in '*?[') or str(source).endswith('.tar'):
+        return TarShards(source, cfg)
     p = Path(source)
     if not p.exists(): raise FileNotFoundError(f"{p}: no such file or folder (or registered source: {sorted(SOURCES)})")
     if p.is_dir() and any(q.suffix.lower() in VIDEO_EXTS for q in p.rglob('*')): return VideoFolder(p, cfg)

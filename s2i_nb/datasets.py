@@ -40,11 +40,13 @@ def find_data(path:str|Path|None=None, # Explicit data folder; wins over everyth
              ) -> Path:
     "The folder holding the digits data: `path`, `$S2I_DATA`, `../shared/data`, or the (downloaded) cache."
     if path is not None:
-        if not is_digits_data(path): raise FileNotFoundError(f"{path}: no fsdd/recordings/*.wav and mnist/t10k-*.gz here")
+        if not is_digits_data(path):
+            raise FileNotFoundError(f"{path}: no fsdd/recordings/*.wav and mnist/t10k-*.gz here")
         return Path(path)
     env = os.environ.get('S2I_DATA')
     if env:
-        if not is_digits_data(env): raise FileNotFoundError(f"$S2I_DATA={env}: no fsdd/recordings/*.wav and mnist/t10k-*.gz here")
+        if not is_digits_data(env):
+            raise FileNotFoundError(f"$S2I_DATA={env}: no fsdd/recordings/*.wav and mnist/t10k-*.gz here")
         return Path(env)
     for p in _shared_candidates():
         if is_digits_data(p): return p
@@ -103,7 +105,8 @@ def _unpack_fsdd(archive:Path, rec:Path, min_recordings:int):
     try: zf = zipfile.ZipFile(archive)
     except zipfile.BadZipFile as e: raise DownloadError(f"{archive}: not a zip archive") from e
     names = [n for n in zf.namelist() if n.split('/')[-2:-1]==['recordings'] and FSDD_RE.match(n.split('/')[-1])]
-    if len(names) < min_recordings: raise DownloadError(f"{archive}: {len(names)} recordings, expected >= {min_recordings}")
+    if len(names) < min_recordings:
+        raise DownloadError(f"{archive}: {len(names)} recordings, expected >= {min_recordings}")
     tmp = Path(tempfile.mkdtemp(dir=rec.parent.parent, prefix='.fsdd-'))
     try:
         for n in names: (tmp/n.split('/')[-1]).write_bytes(zf.read(n))

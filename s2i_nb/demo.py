@@ -21,9 +21,11 @@ __all__ = ['sound_figure', 'SoundDemo']
 def sound_figure(wave:np.ndarray, sr:int, image, title:str='', n_fft:int=256):
     "Spectrogram of `wave` beside the generated `image`."
     fig,(a,b) = plt.subplots(1, 2, figsize=(6, 2.6), gridspec_kw={'width_ratios': [1.6, 1]})
-    a.imshow(log_spectrogram(wave, n_fft), origin='lower', aspect='auto', cmap='magma', extent=(0, len(wave)/sr, 0, sr/2000))
+    a.imshow(log_spectrogram(wave, n_fft), origin='lower', aspect='auto', cmap='magma',
+             extent=(0, len(wave)/sr, 0, sr/2000))
     a.set_xlabel('seconds'); a.set_ylabel('kHz'); a.set_title(title or 'sound', fontsize=9)
-    b.imshow(image, cmap='gray' if image.mode == 'L' else None); b.axis('off'); b.set_title('generated image', fontsize=9)
+    b.imshow(image, cmap='gray' if image.mode == 'L' else None); b.axis('off')
+    b.set_title('generated image', fontsize=9)
     fig.tight_layout()
     return fig
 

@@ -31,10 +31,10 @@ def is_main() -> bool:
     return rank_distrib() == 0
 
 def init_distributed():
-    "Join the process group when launched as many processes (accelerate's `PartialState`: NCCL on CUDA, gloo on CPUs); `None` when single."
+    "Join the process group of a multi-process run (accelerate's `PartialState`: NCCL on CUDA, gloo on CPU), or `None`."
     if world_size() < 2: return None
     from accelerate import PartialState
-    from datetime import timedelta   # rank 0 alone merges labels and writes reports while the others wait: allow it hours
+    from datetime import timedelta   # rank 0 alone merges labels and writes reports while others wait: allow hours
     return PartialState(cpu=not torch.cuda.is_available(),   # accelerate runs processes of CPUs (gloo) only when told
                         timeout=timedelta(minutes=int(os.environ.get('S2I_DIST_TIMEOUT_MIN', 360))))
 
@@ -67,7 +67,8 @@ def rank_bs(bs:int, # Global batch size (the preset's)
             world:int|None=None) -> int:
     "This process's share of a global batch (the global batch must divide evenly)."
     world = world or world_size()
-    if bs % world: raise UsageError(f"batch size {bs} does not divide over {world} processes: use a multiple of {world}")
+    if bs % world:
+        raise UsageError(f"batch size {bs} does not divide over {world} processes: use a multiple of {world}")
     return bs // world
 
 def global_batch_order(n:int, # Items in the epoch (fastai's order: 0..n-1 when not shuffled)
@@ -95,14 +96,16 @@ class DDPTrainer(DistributedTrainer):
                  sync_bn:bool=False, # Synchronise batch norm statistics over processes (CUDA only)
                  **kwargs):
         from accelerate.utils import DistributedDataParallelKwargs
-        if sync_bn and not torch.cuda.is_available(): raise ValueError("sync_bn needs CUDA: torch's SyncBatchNorm does not run on CPUs")
+        if sync_bn and not torch.cuda.is_available():
+            raise ValueError("sync_bn needs CUDA: torch's SyncBatchNorm does not run on CPUs")
         init_distributed()
         super().__init__(sync_bn=sync_bn, cpu=not torch.cuda.is_available(),
-                         kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=find_unused_parameters)], **kwargs)
+                         kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=find_unused_parameters)],
+                         **kwargs)
 
     def before_fit(self):
         frozen = [p for p in self.learn.model.parameters() if not p.requires_grad]
-        for p in frozen: p.requires_grad_(True)   # DDP registers only the parameters that need gradients when it is built
+        for p in frozen: p.requires_grad_(True)   # DDP registers only the parameters needing gradients when built
         try: super().before_fit()
         finally:
             for p in frozen: p.requires_grad_(False)
@@ -111,7 +114,8 @@ class DDPTrainer(DistributedTrainer):
 
 def unwrap(model:nn.Module) -> nn.Module:
     "The module inside a DDP (or `torch.compile`) wrapper."
-    while hasattr(model, 'module') or hasattr(model, '_orig_mod'): model = getattr(model, 'module', None) or model._orig_mod
+    while hasattr(model, 'module') or hasattr(model, '_orig_mod'):
+        model = getattr(model, 'module', None) or model._orig_mod
     return model
 
 # %% ../nbs/01_distributed.ipynb 15
@@ -126,9 +130,12 @@ class Speed:
     def resolve(self, device:torch.device) -> Speed:
         "The concrete choices on `device`."
         cuda = torch.device(device).type == 'cuda'
-        prec = self.precision if self.precision != 'auto' else ('bf16' if cuda and torch.cuda.is_bf16_supported() else 'fp32')
-        if prec not in ('bf16', 'fp16', 'fp32'): raise ValueError(f"precision must be 'auto', 'bf16', 'fp16' or 'fp32', not {self.precision!r}")
-        if prec != 'fp32' and not cuda: raise ValueError(f"{prec} mixed precision needs a CUDA device (this run is on {device})")
+        prec = (self.precision if self.precision != 'auto' else
+                ('bf16' if cuda and torch.cuda.is_bf16_supported() else 'fp32'))
+        if prec not in ('bf16', 'fp16', 'fp32'):
+            raise ValueError(f"precision must be 'auto', 'bf16', 'fp16' or 'fp32', not {self.precision!r}")
+        if prec != 'fp32' and not cuda:
+            raise ValueError(f"{prec} mixed precision needs a CUDA device (this run is on {device})")
         return Speed(prec, cuda if self.channels_last is None else self.channels_last, self.compile, self.sync_bn)
 
 def _compile_children(model:nn.Module):
@@ -136,7 +143,7 @@ def _compile_children(model:nn.Module):
     for m in (model.children() if hasattr(model, 'generator') else [model]): m.compile()
 
 class EpochLines(Callback):
-    "One plain line per epoch under a header, where fastai's progress bar would redraw itself (a log file keeps every redraw)."
+    "One plain line per epoch under a header, where fastai's progress bar would redraw (a log file keeps every redraw)."
     order = 55   # after the Recorder names the metrics, before a CSV logger chains the logger
     def before_fit(self):
         self.old = self.learn.logger
@@ -185,4 +192,5 @@ class CheckInSync(Callback):
         got = gather_objects((weights_digest(self.learn.model), self.learn.loss.item()))
         digests = {d for d,_ in got}
         self.steps.append({'in_sync': len(digests) == 1, 'loss': float(np.mean([l for _,l in got]))})
-        if len(digests) > 1: raise RuntimeError(f"step {len(self.steps)}: the {len(got)} processes hold different weights")
+        if len(digests) > 1:
+            raise RuntimeError(f"step {len(self.steps)}: the {len(got)} processes hold different weights")

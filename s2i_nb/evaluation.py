@@ -31,8 +31,8 @@ def topk_match(gen_top:np.ndarray, # `(n, K)` top labels of the generated images
     "The paper's metric: fraction of pairs whose generated and original images share a label within the top k."
     if len(gen_top) != len(orig_top): raise ValueError(f"{len(gen_top)} generated and {len(orig_top)} original rows")
     K = min(gen_top.shape[1], orig_top.shape[1])
-    return {int(k): float(np.mean([bool(set(g[:k]) & set(o[:k])) for g,o in zip(gen_top, orig_top)])) if len(gen_top) else float('nan')
-            for k in ks if k <= K}
+    return {int(k): (float(np.mean([bool(set(g[:k]) & set(o[:k])) for g,o in zip(gen_top, orig_top)])) if len(gen_top)
+                     else float('nan')) for k in ks if k <= K}
 
 def frechet_distance(a:np.ndarray, b:np.ndarray) -> float:
     "Fréchet distance between Gaussians fitted to two sets of feature rows (as FID computes it)."
@@ -47,7 +47,8 @@ def frechet_distance(a:np.ndarray, b:np.ndarray) -> float:
 
 def per_class(truth, pred) -> pd.DataFrame:
     "Pairs, correct and accuracy per class."
-    df = pd.DataFrame({'truth': np.asarray(truth).astype(str), 'ok': np.asarray(truth).astype(str) == np.asarray(pred).astype(str)})
+    df = pd.DataFrame({'truth': np.asarray(truth).astype(str),
+                       'ok': np.asarray(truth).astype(str) == np.asarray(pred).astype(str)})
     t = df.groupby('truth').ok.agg(['size', 'sum']).rename(columns={'size': 'pairs', 'sum': 'correct'})
     t['accuracy'] = t.correct/t.pairs
     return t
@@ -58,18 +59,22 @@ def classifier_features(clf:Classifier, images, bs:int=256) -> np.ndarray:
     "Penultimate features of the evaluation classifier for images (PIL, or tensors in [-1, 1])."
     ims = to_pil(images) if isinstance(images, torch.Tensor) else list(images)
     m = clf.model.eval(); dev = next(m.parameters()).device
-    f = m.features if hasattr(m, 'features') and callable(m.features) else (lambda x: m.forward_head(m.forward_features(x), pre_logits=True))
-    return np.concatenate([f(torch.stack([clf.prep(im) for im in ims[i:i+bs]]).to(dev)).float().cpu().numpy() for i in range(0, len(ims), bs)])
+    f = (m.features if hasattr(m, 'features') and callable(m.features)
+         else (lambda x: m.forward_head(m.forward_features(x), pre_logits=True)))
+    return np.concatenate([f(torch.stack([clf.prep(im) for im in ims[i:i+bs]]).to(dev)).float().cpu().numpy()
+                           for i in range(0, len(ims), bs)])
 
 # %% ../nbs/15_evaluation.ipynb 12
 def plot_confusion(truth, pred, vocab:list|None=None, title:str='generated image class vs sound class'):
     "Confusion matrix (rows: the sound's class, columns: the generated image's class), as counts."
     vocab = vocab or sorted(set(np.asarray(truth).astype(str)) | set(np.asarray(pred).astype(str)))
-    cm = pd.crosstab(pd.Categorical(np.asarray(truth).astype(str), vocab), pd.Categorical(np.asarray(pred).astype(str), vocab), dropna=False)
+    cm = pd.crosstab(pd.Categorical(np.asarray(truth).astype(str), vocab),
+                     pd.Categorical(np.asarray(pred).astype(str), vocab), dropna=False)
     fig,ax = plt.subplots(figsize=(0.4*len(vocab) + 2, 0.4*len(vocab) + 1.6))
     ax.imshow(cm.values, cmap='Blues')
     for (i,j),v in np.ndenumerate(cm.values):
-        if v: ax.text(j, i, str(v), ha='center', va='center', fontsize=7, color='white' if v > cm.values.max()/2 else 'black')
+        if v: ax.text(j, i, str(v), ha='center', va='center', fontsize=7,
+                      color='white' if v > cm.values.max()/2 else 'black')
     ax.set_xticks(range(len(vocab)), vocab); ax.set_yticks(range(len(vocab)), vocab)
     ax.set_xlabel('generated image'); ax.set_ylabel('sound'); ax.set_title(title, fontsize=9)
     fig.tight_layout()
@@ -82,7 +87,8 @@ def plot_examples(waves:np.ndarray, generated, originals, labels, sr:int, per_cl
     fig,axs = plt.subplots(len(rows), 3, figsize=(4.2, 1.3*len(rows)), squeeze=False)
     for r,i in enumerate(rows):
         axs[r, 0].imshow(log_spectrogram(waves[i], n_fft), origin='lower', aspect='auto', cmap='magma')
-        for j,im in ((1, generated[i]), (2, originals[i])): axs[r, j].imshow(im, cmap='gray' if im.mode == 'L' else None)
+        for j,im in ((1, generated[i]), (2, originals[i])):
+            axs[r, j].imshow(im, cmap='gray' if im.mode == 'L' else None)
         axs[r, 0].set_ylabel(labels[i], rotation=0, labelpad=10)
         for a in axs[r]: a.set_xticks([]); a.set_yticks([])
     for a,t in zip(axs[0], ('sound', 'generated', 'original')): a.set_title(t, fontsize=9)
@@ -115,7 +121,8 @@ def _md_table(df:pd.DataFrame) -> str:
     fmt = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)
     cols = [df.index.name or ''] + list(df.columns)
     lines = ['| ' + ' | '.join(cols) + ' |', '|' + '---|'*len(cols)]
-    return '\n'.join(lines + ['| ' + ' | '.join([str(i)] + [fmt(v) for v in r]) + ' |' for i,r in zip(df.index, df.itertuples(index=False))])
+    return '\n'.join(lines + ['| ' + ' | '.join([str(i)] + [fmt(v) for v in r]) + ' |'
+                              for i,r in zip(df.index, df.itertuples(index=False))])
 
 def _summary_md(m:dict, table:pd.DataFrame) -> str:
     tk = ' | '.join(f"{m['topk_match'].get(str(k), float('nan')):.1%}" for k in (1, 3, 5, 10))
@@ -175,7 +182,8 @@ def evaluate_run(run:str|Path, # A run folder written by `train`
         with atomic_write(out/f'{name}.png') as t: fig.savefig(t, format='png', dpi=90)
         plt.close(fig)
     with atomic_write(out/'summary.md') as t: t.write_text(_summary_md(m, table))
-    if not quiet: print(f"class accuracy {m['class_accuracy']:.1%}, top-1 match {m['topk_match']['1']:.1%}; wrote {out}")
+    if not quiet:
+        print(f"class accuracy {m['class_accuracy']:.1%}, top-1 match {m['topk_match']['1']:.1%}; wrote {out}")
     return m
 
 # %% ../nbs/15_evaluation.ipynb 24
@@ -204,7 +212,8 @@ def run_ablations(run:str|Path, # A run folder written by `train`
         rows['without multimodal layers'] = sound_to_image(a1, g2, valid_feats(snd))[0]
     if 'one_gan' in variants:
         dls = gan_dls(mm, pix, man, ImageTarget(ch, size), bs=cfg.gan2.bs, seed=cfg.seed)
-        train_gan_stage(dls, cfg.gan2, FeatureLayout.from_preset(cfg), ch, out/'one_gan', 'gan', seed=cfg.seed, quiet=quiet)
+        train_gan_stage(dls, cfg.gan2, FeatureLayout.from_preset(cfg), ch, out/'one_gan', 'gan', seed=cfg.seed,
+                        quiet=quiet)
         one,_,_ = load_gan(out/'one_gan'/'gan.pt')
         rows['one GAN (multimodal sound feature -> image)'] = generate(one, valid_feats(mm))
     if 'spectral_norm' in variants:
@@ -217,8 +226,8 @@ def run_ablations(run:str|Path, # A run folder written by `train`
     recs = []
     for name,ims in rows.items():
         sc = score_images(clf, ims, desc, truth)
-        recs.append({'variant': name, 'class accuracy': sc['class_accuracy'], **{f"top-{k} match": v for k,v in sc['topk_match'].items()},
-                     'Fréchet distance': sc['frechet']})
+        recs.append({'variant': name, 'class accuracy': sc['class_accuracy'],
+                     **{f"top-{k} match": v for k,v in sc['topk_match'].items()}, 'Fréchet distance': sc['frechet']})
     table = pd.DataFrame(recs).set_index('variant')
     out.mkdir(parents=True, exist_ok=True)
     with atomic_write(out/'ablations.csv') as t: table.to_csv(t)

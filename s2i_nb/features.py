@@ -34,7 +34,8 @@ class FeatureStore:
     "A folder of features: a memory-mapped `N x D` array in manifest order, its metadata and its progress."
     def __init__(self, path:str|Path): 
         self.path = Path(path)
-        if not (self.path/'meta.json').is_file(): raise FileNotFoundError(f"{self.path}: not a feature store (no meta.json)")
+        if not (self.path/'meta.json').is_file():
+            raise FileNotFoundError(f"{self.path}: not a feature store (no meta.json)")
         self.meta = json.loads((self.path/'meta.json').read_text())
 
     @property
@@ -52,30 +53,38 @@ class FeatureStore:
     def bad_rows(self) -> pd.DataFrame:
         "Rows that could not be made, with their id, path and reason."
         fs = sorted((self.path/'bad').glob('*.csv'))
-        return pd.concat([pd.read_csv(f) for f in fs], ignore_index=True) if fs else pd.DataFrame(columns=['row','id','path','reason'])
+        return (pd.concat([pd.read_csv(f) for f in fs], ignore_index=True) if fs
+                else pd.DataFrame(columns=['row','id','path','reason']))
     @property
     def valid(self) -> np.ndarray:
         "Boolean mask of the rows holding finite features (read in blocks, so memory stays flat)."
         a = self.array
-        return np.concatenate([np.isfinite(a[i:i+4096]).all(1) for i in range(0, len(a), 4096)]) if len(a) else np.zeros(0, bool)
-    def __repr__(self): return f"FeatureStore({self.path}: {len(self.ids)} x {self.meta['dim']} {self.meta['extractor']}, {'complete' if self.complete else 'incomplete'})"
+        return (np.concatenate([np.isfinite(a[i:i+4096]).all(1) for i in range(0, len(a), 4096)]) if len(a)
+                else np.zeros(0, bool))
+    def __repr__(self):
+        return (f"FeatureStore({self.path}: {len(self.ids)} x {self.meta['dim']} {self.meta['extractor']}, "
+                f"{'complete' if self.complete else 'incomplete'})")
 
 # %% ../nbs/08_features.ipynb 11
-MATCH_KEYS = ('extractor', 'weights', 'layer', 'preprocessing', 'dim', 'dtype', 'preset', 'preset_hash', 'manifest_hash', 'chunk_size')
+MATCH_KEYS = ('extractor', 'weights', 'layer', 'preprocessing', 'dim', 'dtype', 'preset', 'preset_hash',
+              'manifest_hash', 'chunk_size')
 
 def _manifest_hash(ids:list) -> str: return hashlib.sha256('\n'.join(map(str, ids)).encode()).hexdigest()[:16]
 
 def _store_meta(ext:Extractor, weights:str, cfg:Preset, ids:list, dtype:str, chunk_size:int) -> dict:
-    return dict(extractor=ext.name, modality=ext.modality, weights=weights, layer=ext.layer, preprocessing=ext.preprocessing,
-                dim=ext.dim, dtype=dtype, preset=cfg.name, preset_hash=cfg.hash('audio', 'image'),
-                manifest_hash=_manifest_hash(ids), chunk_size=chunk_size, n=len(ids), package_version=__version__, ids=list(map(str, ids)))
+    return dict(extractor=ext.name, modality=ext.modality, weights=weights, layer=ext.layer,
+                preprocessing=ext.preprocessing, dim=ext.dim, dtype=dtype, preset=cfg.name,
+                preset_hash=cfg.hash('audio', 'image'), manifest_hash=_manifest_hash(ids), chunk_size=chunk_size,
+                n=len(ids), package_version=__version__, ids=list(map(str, ids)))
 
 def _check_meta(path:Path, want:dict):
     "Refuse a store made differently from what is asked."
     have = json.loads((path/'meta.json').read_text())
     diff = [k for k in MATCH_KEYS if have.get(k) != want.get(k)]
-    if diff: raise ValueError(f"{path}: this feature store was made differently ({', '.join(f'{k}: {have.get(k)!r} != {want.get(k)!r}' for k in diff)}); "
-                              "use another folder or remove it")
+    if diff:
+        raise ValueError(f"{path}: this feature store was made differently "
+                         f"({', '.join(f'{k}: {have.get(k)!r} != {want.get(k)!r}' for k in diff)}); "
+                         "use another folder or remove it")
 
 # %% ../nbs/08_features.ipynb 13
 @patch(cls_method=True)
@@ -104,7 +113,8 @@ def _item_path(p, modality:str) -> str: return str(p.sound if modality == 'sound
 def _finish_chunk(out:Path, arr:np.memmap, c:int, bad:list):
     "Flush the rows of chunk `c`, record its bad rows, then (only then) mark it done."
     arr.flush()
-    with atomic_write(out/'bad'/f'{c:06d}.csv') as t: pd.DataFrame(bad, columns=['row','id','path','reason']).to_csv(t, index=False)
+    with atomic_write(out/'bad'/f'{c:06d}.csv') as t:
+        pd.DataFrame(bad, columns=['row','id','path','reason']).to_csv(t, index=False)
     (out/'done'/f'{c:06d}').touch()
 
 # %% ../nbs/08_features.ipynb 16
@@ -119,7 +129,7 @@ def extract_features(manifest:pd.DataFrame|str|Path, # Curated manifest (or its 
                      bs:int=128, # Batch size (a divisor of chunk_size keeps batches identical across shards)
                      shard:tuple=(0, 1), # `(i, n)`: this process does every n-th chunk, starting at i
                      num_workers:int=2, # DataLoader worker processes
-                     threads:int|None=1, # CPU threads of the forward pass, fixed so the bits do not depend on the process layout (None: torch's)
+                     threads:int|None=1, # CPU threads (None: torch's): fixed, so bits do not depend on process layout
                      device=None, show_progress:bool=True,
                     ) -> FeatureStore:
     "Extract one kind of feature for the pairs of a manifest into a resumable, shardable feature store."
@@ -129,7 +139,9 @@ def extract_features(manifest:pd.DataFrame|str|Path, # Curated manifest (or its 
     ids = man.id.astype(str).tolist()
     pos = {str(p.id): i for i,p in enumerate(src.pairs)}
     missing = [i for i in ids if i not in pos]
-    if missing: raise ValueError(f"{len(missing)} manifest ids are not in the source (first: {missing[0]!r}): wrong source for this manifest?")
+    if missing:
+        raise ValueError(f"{len(missing)} manifest ids are not in the source (first: {missing[0]!r}): "
+                         "wrong source for this manifest?")
     dev = get_device(device)
     model = (model if model is not None else ext.build(src.cfg)).to(dev).eval()
     out = Path(out_dir)
@@ -169,7 +181,8 @@ def kept_rows(stores:list, # Feature stores made from `manifest` (same pairs, sa
               vocab:list|None=None) -> tuple[np.ndarray, np.ndarray, list]:
     "Rows of the kept pairs of `split` that every store holds, the class index of every kept pair, and the vocabulary."
     ids = stores[0].ids
-    if any(s.ids != ids for s in stores[1:]): raise ValueError("the two stores do not hold the same pairs in the same order")
+    if any(s.ids != ids for s in stores[1:]):
+        raise ValueError("the two stores do not hold the same pairs in the same order")
     kept = manifest[manifest.kept.astype(bool)].reset_index(drop=True)
     if kept.id.astype(str).tolist() != ids: raise ValueError("the stores were not made from this manifest")
     vocab = vocab or sorted(kept.label.astype(str).unique())
@@ -179,7 +192,7 @@ def kept_rows(stores:list, # Feature stores made from `manifest` (same pairs, sa
     return np.flatnonzero(ok), np.array([o2i[str(l)] for l in kept.label.astype(str)]), vocab
 
 class StorePairs(Dataset):
-    "Rows of two feature stores for the kept pairs of one split (rows either store marks invalid are left out), with their classes."
+    "Rows of two feature stores for one split's kept pairs (none that either store marks invalid), with their classes."
     def __init__(self, store_a:FeatureStore, store_b:FeatureStore, manifest:pd.DataFrame,
                  split:str|None='train', # 'train', 'valid' or None for both
                  vocab:list|None=None): # Class names (default: sorted agreed labels of the kept pairs)
@@ -189,7 +202,7 @@ class StorePairs(Dataset):
         self.ids = [store_a.ids[i] for i in self.rows]
     def __len__(self): return len(self.rows)
     def read(self, idxs=None) -> tuple[torch.Tensor, torch.Tensor]:
-        "Items `idxs` (default: all) of both stores, one indexed read each: `a` as float32, `b` as stored (float16 stays float16)."
+        "Items `idxs` (default: all) of both stores, one indexed read each: `a` as float32, `b` in its stored dtype."
         r = self.rows if idxs is None else self.rows[np.asarray(idxs)]
         return torch.from_numpy(np.asarray(self.a[r], np.float32)), torch.from_numpy(np.ascontiguousarray(self.b[r]))
     def labels(self) -> np.ndarray:
@@ -202,12 +215,13 @@ class PairedFeatures(StorePairs):
         a,b = self.read([i])
         return a[0], b[0].float(), torch.tensor(self.y[i])
 
-def feature_dls(image_store:FeatureStore, sound_store:FeatureStore, manifest:pd.DataFrame, bs:int=64, device=None, **kwargs):
+def feature_dls(image_store:FeatureStore, sound_store:FeatureStore, manifest:pd.DataFrame, bs:int=64, device=None,
+                **kwargs):
     "fastai `DataLoaders` of (image feature, sound feature, class) for the train and valid splits."
     from fastai.data.core import DataLoaders
     trn = PairedFeatures(image_store, sound_store, manifest, 'train')
     val = PairedFeatures(image_store, sound_store, manifest, 'valid', trn.vocab)
-    kwargs.setdefault('num_workers', 0)   # rows come from memory maps: worker processes would only add start-up (and fork) costs
+    kwargs.setdefault('num_workers', 0)   # rows come from memory maps: workers would only add start-up (and fork) costs
     dls = DataLoaders.from_dsets(trn, val, bs=bs, device=get_device(device), **kwargs)
     dls.vocab = trn.vocab
     return dls

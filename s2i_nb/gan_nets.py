@@ -70,7 +70,8 @@ class FeatureScaler(nn.Module):
             s,s2 = s + a.sum(0), s2 + (a*a).sum(0)
         m = s/len(rows)
         sc = cls(len(m), k)
-        sc.mean.copy_(torch.from_numpy(m)); sc.std.copy_(torch.from_numpy(np.sqrt(np.maximum(s2/len(rows) - m*m, 0)).clip(1e-6)))
+        sc.mean.copy_(torch.from_numpy(m))
+        sc.std.copy_(torch.from_numpy(np.sqrt(np.maximum(s2/len(rows) - m*m, 0)).clip(1e-6)))
         return sc
 
     def encode(self, x:torch.Tensor) -> torch.Tensor: return (x - self.mean)/(self.k*self.std)
@@ -78,7 +79,7 @@ class FeatureScaler(nn.Module):
 
 # %% ../nbs/10_gan_nets.ipynb 14
 def norm_layer(norm:str):
-    "pix2pix's normalisation layers: 'batch' (learned scale and shift, running statistics) or 'instance' (per image, neither)."
+    "pix2pix's norm layers: 'batch' (learned scale and shift, running statistics) or 'instance' (per image, neither)."
     if norm == 'batch': return nn.BatchNorm2d
     if norm == 'instance': return partial(nn.InstanceNorm2d, affine=False, track_running_stats=False)
     raise ValueError(f"norm must be 'batch' or 'instance', not {norm!r}")
@@ -135,7 +136,8 @@ def patch_critic(in_ch:int, # Input channels: condition + image
     layers,mult = [sn(nn.Conv2d(in_ch, ndf, 4, 2, 1)), nn.LeakyReLU(0.2)],1
     for n in range(1, n_layers + 1):
         prev,mult = mult,min(2**n, 8)
-        layers += [sn(nn.Conv2d(ndf*prev, ndf*mult, 4, 2 if n < n_layers else 1, 1, bias=bias)), nl(ndf*mult), nn.LeakyReLU(0.2)]
+        layers += [sn(nn.Conv2d(ndf*prev, ndf*mult, 4, 2 if n < n_layers else 1, 1, bias=bias)), nl(ndf*mult),
+                   nn.LeakyReLU(0.2)]
     layers.append(sn(nn.Conv2d(ndf*mult, 1, 4, 1, 1)))
     return nn.Sequential(*layers)
 
@@ -144,7 +146,8 @@ def init_pix2pix(m:nn.Module, gain:float=0.02) -> nn.Module:
     "pix2pix's 'normal' initialisation, in place; returns `m`."
     for mod in m.modules():
         if isinstance(mod, (nn.Conv2d, nn.ConvTranspose2d)):
-            w = mod.parametrizations.weight.original if nn.utils.parametrize.is_parametrized(mod, 'weight') else mod.weight
+            w = (mod.parametrizations.weight.original if nn.utils.parametrize.is_parametrized(mod, 'weight')
+                 else mod.weight)
             nn.init.normal_(w, 0., gain)
             if mod.bias is not None: nn.init.zeros_(mod.bias)
         elif isinstance(mod, nn.BatchNorm2d): nn.init.normal_(mod.weight, 1., gain); nn.init.zeros_(mod.bias)
@@ -186,8 +189,10 @@ def gan_nets(cfg:GANConfig, # The stage's settings
     "The generator and critic of one stage, initialised as pix2pix does."
     scaler = scaler if scaler is not None else FeatureScaler(layout.dim)
     net = init_pix2pix(unet_generator(1, out_ch, cfg.n_down, cfg.ngf, cfg.dropout, cfg.norm))
-    gen = CondGenerator(layout, net, scaler) if out_scaler is None else FeatureGenerator(layout, net, scaler, out_scaler)
-    crit = CondCritic(layout, init_pix2pix(patch_critic(1 + out_ch, cfg.ndf, cfg.n_critic_layers, cfg.spectral_norm, cfg.norm)), scaler)
+    gen = (CondGenerator(layout, net, scaler) if out_scaler is None
+           else FeatureGenerator(layout, net, scaler, out_scaler))
+    crit = CondCritic(layout, init_pix2pix(
+        patch_critic(1 + out_ch, cfg.ndf, cfg.n_critic_layers, cfg.spectral_norm, cfg.norm)), scaler)
     return gen, crit
 
 # %% ../nbs/10_gan_nets.ipynb 31
@@ -197,24 +202,27 @@ def to_pil(images:torch.Tensor) -> list:
     return [Image.fromarray(x[..., 0] if x.shape[-1] == 1 else x) for x in a]
 
 def generate(generator:CondGenerator, feats:torch.Tensor, bs:int=256) -> torch.Tensor:
-    "The generator's outputs for `(n, dim)` raw features, in batches, in eval mode, on its device (returned on the CPU)."
+    "The generator's outputs for `(n, dim)` raw features, in batches, in eval mode, on its device (returned on CPU)."
     return infer(generator, feats, bs=bs)
 
 def save_gan(path:str|Path, generator:CondGenerator, critic:CondCritic, cfg:GANConfig, meta:dict|None=None) -> Path:
     "Write one GAN stage (networks, config, layout, metadata) to one file, atomically."
     out_ch = generator.net.up[-2].out_channels
     ckpt = {'format': 's2i_nb.gan/1', 'config': asdict(cfg), 'layout': asdict(generator.layout), 'out_channels': out_ch,
-            'scaler_k': generator.scaler.k, 'feature_output': isinstance(generator, FeatureGenerator), 'generator': generator.state_dict(), 'critic': critic.state_dict(), 'meta': meta or {}}
+            'scaler_k': generator.scaler.k, 'feature_output': isinstance(generator, FeatureGenerator),
+            'generator': generator.state_dict(), 'critic': critic.state_dict(), 'meta': meta or {}}
     ckpt['config']['betas'] = list(cfg.betas)
     with atomic_write(path) as tmp: torch.save(ckpt, tmp)
     return Path(path)
 
 def load_gan(path:str|Path, device=None) -> tuple[CondGenerator, CondCritic, dict]:
-    "Read a `save_gan` file (`weights_only=True`): generator and critic (eval mode, on `device`) and the checkpoint's `config`, `layout` and `meta`."
+    "Read a `save_gan` file (`weights_only=True`): generator, critic (eval, on `device`), `{config, layout, meta}`."
     if not Path(path).is_file(): raise FileNotFoundError(f"{path}: no such GAN checkpoint")
     try: ckpt = torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e: raise ValueError(f"{path}: not a readable GAN checkpoint ({type(e).__name__}: {e})") from None
-    if not isinstance(ckpt, dict) or ckpt.get('format') != 's2i_nb.gan/1': raise ValueError(f"{path}: not an s2i_nb GAN checkpoint")
+    except Exception as e:
+        raise ValueError(f"{path}: not a readable GAN checkpoint ({type(e).__name__}: {e})") from None
+    if not isinstance(ckpt, dict) or ckpt.get('format') != 's2i_nb.gan/1':
+        raise ValueError(f"{path}: not an s2i_nb GAN checkpoint")
     cfg = GANConfig(**{**ckpt['config'], 'betas': tuple(ckpt['config']['betas'])})
     layout = FeatureLayout(**ckpt['layout'])
     out_scaler = FeatureScaler(layout.dim, ckpt['scaler_k']) if ckpt['feature_output'] else None

@@ -21,7 +21,7 @@ __all__ = ['Generated', 'SoundToImage']
 # %% ../nbs/14_inference.ipynb 6
 @dataclass
 class Generated:
-    "Images generated from sounds: PIL images, their `(n, c, h, w)` tensor in [-1, 1], the image features GAN 1 inferred, what each came from, and the inputs that could not be used."
+    "Images generated from sounds, with their tensor, GAN 1's image features, their sources and the unusable inputs."
     images:list # PIL images, one per usable input
     tensor:torch.Tensor # The same images, `(n, c, h, w)` in [-1, 1]
     features:torch.Tensor # The image features GAN 1 inferred, `(n, dim)`
@@ -37,14 +37,16 @@ class SoundToImage:
                  device=None): # Where to compute (default: CUDA when present, see `get_device`)
         self.cfg,self.vocab,self.device = cfg,vocab,get_device(device)
         self.ext = get_extractor(network_name(cfg, 'sound_extractor'))
-        self.sound_net,self.multimodal,self.gan1,self.gan2 = (m.to(self.device).eval() for m in (sound_net, multimodal, gan1, gan2))
+        self.sound_net,self.multimodal,self.gan1,self.gan2 = (
+            m.to(self.device).eval() for m in (sound_net, multimodal, gan1, gan2))
 
     @classmethod
     def from_dir(cls, path:str|Path, # A run folder written by `train`
                  device=None) -> SoundToImage:
         "Load every stage from a run folder (its `s2i.json`); weights load with `weights_only=True`."
         root = Path(path); spec_f = root/'s2i.json'
-        if not spec_f.is_file(): raise FileNotFoundError(f"{root}: not a trained run (no s2i.json); train one with `s2i train`")
+        if not spec_f.is_file():
+            raise FileNotFoundError(f"{root}: not a trained run (no s2i.json); train one with `s2i train`")
         spec = json.loads(spec_f.read_text())
         cfg = Preset.from_dict(spec['preset'])
         snd = sound_architecture(cfg)
@@ -67,7 +69,8 @@ def prepared(self:SoundToImage, x, # A path, a list of paths, a waveform `(sampl
             except MediaError as e:
                 if not skip_bad: raise
                 errs.append(e)
-        return (np.stack(ok) if ok else np.zeros((0, int(round(self.cfg.audio.duration*self.cfg.audio.sr))), np.float32)), srcs, errs
+        return (np.stack(ok) if ok else
+                np.zeros((0, int(round(self.cfg.audio.duration*self.cfg.audio.sr))), np.float32)), srcs, errs
     a = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x, np.float32)
     if a.ndim == 1: a = a[None]
     if a.ndim != 2: raise UsageError(f"expected a waveform (samples,) or a batch (n, samples), got shape {a.shape}")
@@ -76,12 +79,12 @@ def prepared(self:SoundToImage, x, # A path, a list of paths, a waveform `(sampl
 
 @patch
 def waves(self:SoundToImage, x, sr:int|None=None) -> np.ndarray:
-    "Prepared `(n, samples)` waveforms from a path, a list of paths, a waveform or a batch; `MediaError` for an unusable input."
+    "Prepared `(n, samples)` waveforms from path(s), a waveform or a batch; `MediaError` for an unusable input."
     return self.prepared(x, sr)[0]
 
 @patch
 def image_features(self:SoundToImage, xb:torch.Tensor) -> torch.Tensor:
-    "A batch of prepared inputs -> sound features -> multimodal layers (hidden, before the activation) -> GAN 1's image features."
+    "Prepared inputs -> sound features -> multimodal layers (hidden, before activation) -> GAN 1's image features."
     s = self.ext.forward(self.sound_net, xb).float()
     return self.gan1.features(self.multimodal.hid(x_snd=s))
 
@@ -95,7 +98,8 @@ def __call__(self:SoundToImage, x, # Sound file(s), video(s), a waveform or a ba
     if skip_bad is None: skip_bad = isinstance(x, (list, tuple)) and len(x) > 0 and isinstance(x[0], (str, Path))
     w,srcs,errs = self.prepared(x, sr, skip_bad)
     im = self.cfg.image
-    if not len(w): return Generated([], torch.zeros(0, im.channels, im.size, im.size), torch.zeros(0, self.cfg.features.dim), [], errs)
+    if not len(w): return Generated([], torch.zeros(0, im.channels, im.size, im.size),
+                                    torch.zeros(0, self.cfg.features.dim), [], errs)
     feats = infer(self.gan1, torch.stack([self.ext.prep(v) for v in w]), self.image_features, bs)
     t = generate(self.gan2, feats, bs)
     return Generated(to_pil(t), t, feats, srcs, errs)

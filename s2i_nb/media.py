@@ -55,7 +55,7 @@ def _why(e:Exception) -> str:
 
 def load_audio(path:str|Path, # Any recording: WAV, FLAC, OGG, MP3, M4A/AAC..., or a video (its sound track)
               ) -> tuple[np.ndarray, int]:
-    "Read a recording as `(channels, samples)` float32 and its sample rate (libsndfile, else PyAV); `MediaError` if unusable."
+    "Read a recording as `(channels, samples)` float32 and its rate (libsndfile, else PyAV); `MediaError` if unusable."
     path = _check_file(path, AudioError)
     if media_suffix(path) in VIDEO_EXTS: x,sr = load_video_audio(path)
     else:
@@ -63,7 +63,8 @@ def load_audio(path:str|Path, # Any recording: WAV, FLAC, OGG, MP3, M4A/AAC..., 
         except Exception as e:
             if hasattr(path, 'seek'): path.seek(0)
             try: x,sr = load_video_audio(path)
-            except VideoError as e2: raise AudioError(path, f"not a readable audio file ({_why(e)}; FFmpeg: {e2.reason})") from e
+            except VideoError as e2:
+                raise AudioError(path, f"not a readable audio file ({_why(e)}; FFmpeg: {e2.reason})") from e
     if x.shape[1] == 0: raise AudioError(path, 'no samples (zero-length recording)')
     if not np.isfinite(x).all(): raise AudioError(path, 'contains NaN or Inf samples')
     return np.ascontiguousarray(x), sr
@@ -169,7 +170,7 @@ def read_video_frame(path:str|Path, # Video file
 # %% ../nbs/03_media.ipynb 23
 def load_video_audio(path:str|Path, # Video file (or any container FFmpeg reads)
                     ) -> tuple[np.ndarray, int]:
-    "The audio track of a video (or of any file FFmpeg reads) as `(channels, samples)` float32 and its rate; `VideoError` if there is none."
+    "The audio track of a video (or any FFmpeg input) as `(channels, samples)` float32 and its rate; else `VideoError`."
     with _open_video(path) as c:
         if not c.streams.audio: raise VideoError(path, 'no audio track')
         st = c.streams.audio[0]
@@ -225,7 +226,8 @@ def write_video(path:str|Path, # Output file (.mp4)
                 for pkt in vs.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format='rgb24')): c.mux(pkt)
             for pkt in vs.encode(): c.mux(pkt)
         if aus is not None:
-            af = av.AudioFrame.from_ndarray(np.asarray(audio, np.float32)[None], format='fltp', layout='mono'); af.rate = sr
+            af = av.AudioFrame.from_ndarray(np.asarray(audio, np.float32)[None], format='fltp', layout='mono')
+            af.rate = sr
             for pkt in aus.encode(af): c.mux(pkt)
             for pkt in aus.encode(): c.mux(pkt)
     return path

@@ -54,7 +54,7 @@ class MultimodalLayers(nn.Module):
 
 # %% ../nbs/09_multimodal.ipynb 10
 def soft_ce(h1:torch.Tensor, h2:torch.Tensor) -> torch.Tensor:
-    "Symmetric cross-entropy between rows taken as distributions: `(H(softmax h1, softmax h2) + H(softmax h2, softmax h1))/2`."
+    "Symmetric cross-entropy of rows as distributions: `(H(softmax h1, softmax h2) + H(softmax h2, softmax h1))/2`."
     l1,l2 = F.log_softmax(h1, 1), F.log_softmax(h2, 1)
     return -0.5*((l1.exp()*l2).sum(1) + (l2.exp()*l1).sum(1)).mean()
 
@@ -80,7 +80,8 @@ class MultimodalLoss:
 
 class LossTerm(AvgMetric):
     "Metric: the batch-size-weighted mean of one term of a `MultimodalLoss`."
-    def __init__(self, loss:MultimodalLoss, term:str): self.loss,self.term = loss,term; super().__init__(lambda p,y: self.loss.terms(p, y)[term])
+    def __init__(self, loss:MultimodalLoss, term:str):
+        self.loss,self.term = loss,term; super().__init__(lambda p,y: self.loss.terms(p, y)[term])
     @property
     def name(self): return self.term
 
@@ -136,7 +137,7 @@ def recall_at(q:torch.Tensor, keys:torch.Tensor, ks=(1, 5, 10)) -> dict:
 
 # %% ../nbs/09_multimodal.ipynb 22
 def evaluate_multimodal(model:MultimodalLayers, dls) -> pd.DataFrame:
-    "The paper's check (nearest sound of each image: same class?) before and after the activation, plus recall@1/5/10 both ways, for train and valid."
+    "Per split: the paper's check (image's nearest sound: same class?) pre/post activation, recall@1/5/10 both ways."
     rows = []
     for split,ds in (('train', dls.train_ds), ('valid', dls.valid_ds)):
         xi,xs = ds.read(); xs = xs.float()
@@ -197,15 +198,16 @@ def export_multimodal(model:MultimodalLayers, # Trained layers
     w = weights_hash(model)
     for kind,store in (('sound', sound_store), ('image', image_store)):
         meta = {**{k: v for k,v in store.meta.items() if k not in ('extractor','layer','dim','weights')},
-                'extractor': f'multimodal_{kind}', 'layer': 'hidden (before activation)', 'dim': model.hidden.out_features,
-                'weights': w, 'input_weights': store.meta['weights'], 'input_extractor': store.meta['extractor'],
-                'dtype': 'float32', 'chunk_size': len(store.ids) or 1}
+                'extractor': f'multimodal_{kind}', 'layer': 'hidden (before activation)',
+                'dim': model.hidden.out_features, 'weights': w, 'input_weights': store.meta['weights'],
+                'input_extractor': store.meta['extractor'], 'dtype': 'float32', 'chunk_size': len(store.ids) or 1}
         st = FeatureStore.create(out/f'mm_{kind}', meta)
         if not st.complete:
             arr,src = np.load(st.path/'features.npy', mmap_mode='r+'), store.array
             for i in range(0, len(src), bs):
                 x = torch.from_numpy(np.array(src[i:i+bs], np.float32))
-                arr[i:i+bs] = (multimodal_features(model, x) if kind == 'image' else multimodal_features(model, x_snd=x)).numpy()
+                arr[i:i+bs] = (multimodal_features(model, x) if kind == 'image'
+                               else multimodal_features(model, x_snd=x)).numpy()
             arr.flush(); del arr
             (st.path/'done'/'000000').touch()
         res.append(st)

@@ -129,7 +129,8 @@ def grey01_input(im) -> torch.Tensor:
 def pixels_input(size:int, channels:int) -> Callable:
     "PIL image -> `channels*size*size` values in [-1, 1] (shorter side resized to `size`, centre crop)."
     from torchvision.transforms import v2 as T
-    tf = T.Compose([T.Resize(size, antialias=True), T.CenterCrop(size), T.ToImage(), T.ToDtype(torch.float32, scale=True)])
+    tf = T.Compose([T.Resize(size, antialias=True), T.CenterCrop(size), T.ToImage(),
+                    T.ToDtype(torch.float32, scale=True)])
     mode = 'L' if channels == 1 else 'RGB'
     def _prep(im): return (tf(im.convert(mode))*2 - 1).flatten()
     return _prep
@@ -137,13 +138,15 @@ def pixels_input(size:int, channels:int) -> Callable:
 # %% ../nbs/06_networks.ipynb 13
 def _soundnet_pool5(m, x):
     out = m(x, tap='pool5')
-    if out.shape[-1] != 16: raise ValueError(f"SoundNet pool5 has {out.shape[-1]} steps, not 16: the clips must be 6 s at 22,050 Hz")
+    if out.shape[-1] != 16:
+        raise ValueError(f"SoundNet pool5 has {out.shape[-1]} steps, not 16: the clips must be 6 s at 22,050 Hz")
     return out.flatten(1)
 
 def _vgg_prep(im): return vgg16_transform()(im.convert('RGB'))
 
 register_extractor(Extractor('vgg16_fc6', 'image', 4096, 'classifier[0] (fc6, before ReLU)',
-    'RGB, resize 256, centre crop 224, ImageNet mean/std', lambda cfg, **ctx: load_vgg16_fc6(), _vgg_prep, lambda m,x: m(x)))
+    'RGB, resize 256, centre crop 224, ImageNet mean/std', lambda cfg, **ctx: load_vgg16_fc6(),
+    _vgg_prep, lambda m,x: m(x)))
 register_extractor(Extractor('soundnet_pool5', 'sound', 4096, 'pool5 (conv5 + max-pool 4), 256 x 16 flattened',
     'mono, 22,050 Hz, [-256, 256], 6 s (tiled if shorter, centre if longer)', lambda cfg, **ctx: load_soundnet(),
     wave_input, _soundnet_pool5, arch=lambda cfg: SoundNet8()))
@@ -161,7 +164,8 @@ def soundnet_classifier(model:nn.Module, # SoundNet-8 with its object head
                         vocab:list|None=None, # Class names (default: the ImageNet-1k indices as text)
                        ) -> Classifier:
     "SoundNet's object head as a `Classifier` over ImageNet-1k (short clips tiled to one head step)."
-    return Classifier(model.eval(), wave_input, vocab or [str(i) for i in range(1000)], predict=lambda m,x: soundnet_predict(m, x))
+    return Classifier(model.eval(), wave_input, vocab or [str(i) for i in range(1000)],
+                      predict=lambda m,x: soundnet_predict(m, x))
 
 def paper_classifiers(inception:nn.Module, soundnet:nn.Module, vocab:list|None=None) -> tuple[Classifier, Classifier]:
     "Image (Inception-ResNet-v2) and sound (SoundNet objects head) `Classifier`s over ImageNet-1k."
@@ -224,7 +228,8 @@ def digits_waves(src) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.from_numpy(x), torch.from_numpy(recs.digit.to_numpy().astype(np.int64))
 
 # %% ../nbs/06_networks.ipynb 21
-def _train_on_part(src, part:str, model:nn.Module, epochs:int, seed:int, cfg:DigitNetsConfig, device=None) -> tuple[nn.Module, float]:
+def _train_on_part(src, part:str, model:nn.Module, epochs:int, seed:int, cfg:DigitNetsConfig,
+                   device=None) -> tuple[nn.Module, float]:
     "Train `model` on MNIST part `part` (10% held out, seeded); return it and its held-out accuracy."
     x,y = digits_images(src, part)
     perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
@@ -242,7 +247,7 @@ def train_digits_eval(src, cfg:DigitNetsConfig=DigitNetsConfig(), device=None) -
 
 def train_digits_sound(src, cfg:DigitNetsConfig=DigitNetsConfig(), held_out_speaker:str|None=None, device=None,
                        waves=None) -> tuple[DigitsSoundNet, float]:
-    "Train the sound classifier on FSDD training recordings (or on every recording of four speakers); return it and its test accuracy."
+    "Train the sound classifier on FSDD's train split (or all of four speakers); return it and its test accuracy."
     x,y = digits_waves(src) if waves is None else waves
     recs = src.recordings
     test = (recs.speaker == held_out_speaker).to_numpy() if held_out_speaker else (recs.split == 'test').to_numpy()
@@ -282,10 +287,12 @@ def digits_models(src=None, # A `DigitsPairs` (default: the digits preset's)
             metrics[k] = dict(accuracy=acc, seconds=round(time.perf_counter() - t0, 1))
             if verbose: print(f"{k:5} network: accuracy {acc:.4f} in {metrics[k]['seconds']} s")
             with atomic_write(folder/f"{k}.pth") as t: torch.save(net.state_dict(), t)
-        with atomic_write(folder/'metrics.json') as t: t.write_text(json.dumps(dict(metrics=metrics, config=asdict(cfg)), indent=2))
+        with atomic_write(folder/'metrics.json') as t:
+            t.write_text(json.dumps(dict(metrics=metrics, config=asdict(cfg)), indent=2))
     res = {}
     for k,make in kinds.items():
-        net = make(); net.load_state_dict(torch.load(folder/f"{k}.pth", map_location='cpu', weights_only=True)); res[k] = net.eval()
+        net = make(); net.load_state_dict(torch.load(folder/f"{k}.pth", map_location='cpu', weights_only=True))
+        res[k] = net.eval()
     res['metrics'] = json.loads((folder/'metrics.json').read_text())['metrics']
     res['path'] = folder
     return res
@@ -299,7 +306,8 @@ def digits_networks(cfg:Preset|None=None, # A digits-sized preset (default: the 
     "The trained digit networks `{'image', 'sound', 'eval'}` (and `'metrics'`) for a preset, trained once and cached."
     cfg = cfg or get_preset('digits')
     src = DigitsPairs(data, cfg)
-    if held_out: src = DigitsPairs(src.path, cfg, speakers=[s for s in src.recordings.speaker.unique() if s not in held_out])
+    if held_out:
+        src = DigitsPairs(src.path, cfg, speakers=[s for s in src.recordings.speaker.unique() if s not in held_out])
     return digits_models(src, verbose=verbose)
 
 def _digits(kind:str) -> Callable:
@@ -315,7 +323,8 @@ DIGITS_VOCAB = [str(i) for i in range(10)]
 
 def digits_classifiers(nets:dict) -> tuple[Classifier, Classifier]:
     "Image and sound `Classifier`s from `digits_models`: images -> `(1, H, W)` grey in [0, 1]; waveforms as they are."
-    return Classifier(nets['image'].eval(), grey01_input, DIGITS_VOCAB), Classifier(nets['sound'].eval(), wave_input, DIGITS_VOCAB)
+    return (Classifier(nets['image'].eval(), grey01_input, DIGITS_VOCAB),
+            Classifier(nets['sound'].eval(), wave_input, DIGITS_VOCAB))
 
 register_extractor(Extractor('digits_image', 'image', 256, 'body (penultimate Linear, before ReLU)',
     'grey, 32x32 (MNIST padded), [0, 1]', _digits('image'), grey01_input, lambda m,x: m.features(x)))
@@ -329,8 +338,11 @@ for _kind in ('image', 'sound', 'eval'):
 # %% ../nbs/06_networks.ipynb 32
 def pixels_extractor(cfg:ImageConfig) -> Extractor:
     "An extractor storing images as pixels in [-1, 1], for GAN 2's targets (named `pixels_{channels}x{size}`)."
-    return Extractor(f'pixels_{cfg.channels}x{cfg.size}', 'image', cfg.channels*cfg.size*cfg.size, 'pixels (no network)',
-                     f"{'grey' if cfg.channels == 1 else 'RGB'}, shorter side resized to {cfg.size}, centre crop {cfg.size}x{cfg.size}, [-1, 1]",
+    return Extractor(f'pixels_{cfg.channels}x{cfg.size}', 'image', cfg.channels*cfg.size*cfg.size,
+                     'pixels (no network)',
+                     f"{'grey' if cfg.channels == 1 else 'RGB'}, shorter side resized to {cfg.size}, "
+                     f"centre crop {cfg.size}x{cfg.size}, [-1, 1]",
                      lambda preset, **ctx: nn.Identity(), pixels_input(cfg.size, cfg.channels), lambda m,x: x)
 
-register_extractor_family(r'pixels_([13])x(\d+)', lambda m: pixels_extractor(ImageConfig(size=int(m[2]), channels=int(m[1]))))
+register_extractor_family(r'pixels_([13])x(\d+)',
+                          lambda m: pixels_extractor(ImageConfig(size=int(m[2]), channels=int(m[1]))))

@@ -30,7 +30,8 @@ __all__ = ['STAGES', 'STAGE_FNS', 'stage_key', 'stage_done', 'upstream_digest', 
 
 # %% ../nbs/16_pipeline.ipynb 6
 STAGES = ('curation', 'features', 'multimodal', 'gan2', 'gan1', 'report')
-_SECTIONS = {'curation': ('audio', 'image', 'features', 'curation'), 'features': ('audio', 'image', 'features', 'curation'),
+_SECTIONS = {'curation': ('audio', 'image', 'features', 'curation'),
+             'features': ('audio', 'image', 'features', 'curation'),
              'multimodal': ('audio', 'image', 'features', 'curation', 'multimodal'),
              'gan2': ('audio', 'image', 'features', 'curation', 'gan2'),
              'gan1': ('audio', 'image', 'features', 'curation', 'multimodal', 'gan2', 'gan1'),
@@ -56,7 +57,7 @@ def upstream_digest(root:Path, stage:str) -> str:
     return hashlib.sha256(f.read_bytes()).hexdigest()[:8] if f.exists() else 'none'
 
 def mark_done(root:Path, stage:str, key:str, **info):
-    "Record that `stage` finished, with its key, when, and `info` (the time makes a redone stage's record new, so later stages redo too)."
+    "Record `stage` as done with its key, time and `info` (a redone stage's record is new, so later stages redo too)."
     rec = {'key': key, 'finished': time.strftime('%Y-%m-%dT%H:%M:%S') + f'.{time.time_ns() % 10**9:09d}', **info}
     with atomic_write(Path(root)/stage/'done.json') as t: t.write_text(json.dumps(rec, indent=1))
 
@@ -74,6 +75,9 @@ class Run:
     device:str|None=None # Device (default: see `get_device`)
     speed:Speed|None=None # GPU precision, channels-last, compilation
     quiet:bool=False # Print nothing but errors
+
+    @property
+    def bars(self) -> bool: return not self.quiet and in_terminal()   # a log file gets one line per stage and epoch
 
     @property
     def shard(self) -> tuple: return (rank_distrib(), world_size())
@@ -96,17 +100,20 @@ def run_curation(run:Run) -> dict:
         label_chunks(run.src, img, snd, run.root/'curation', shard=run.shard, show_progress=False, **kw)
         distrib_barrier()
     if not is_main(): return {}
-    man = curate(run.src, img, snd, run.root/'curation', k=c.topk, n_classes=c.n_classes, pairs_per_class=c.pairs_per_class,
-                 valid_pct=c.valid_pct, split='group' if run.held_out else 'stratified', held_out=run.held_out,
-                 seed=run.cfg.seed, show_progress=not run.quiet, **kw)
+    man = curate(run.src, img, snd, run.root/'curation', k=c.topk, n_classes=c.n_classes,
+                 pairs_per_class=c.pairs_per_class, valid_pct=c.valid_pct,
+                 split='group' if run.held_out else 'stratified', held_out=run.held_out, seed=run.cfg.seed,
+                 show_progress=run.bars, **kw)
     return {'kept': int(man.kept.sum())}
 
 def run_features(run:Run) -> dict:
-    "Image features, sound features and the images as pixels of the kept pairs (paper section 4), each process its chunks."
+    "Image and sound features and the images as pixels of the kept pairs (paper section 4), each process its chunks."
     f,cfg = run.root/'features',run.cfg
-    kw = dict(num_workers=run.workers, device=run.device, show_progress=not run.quiet, shard=run.shard)
-    extract_features(run.manifest, cfg.features.image_extractor, f/'image', run.src, model=run.nets['image_extractor'], **kw)
-    extract_features(run.manifest, cfg.features.sound_extractor, f/'sound', run.src, model=run.nets['sound_extractor'], **kw)
+    kw = dict(num_workers=run.workers, device=run.device, show_progress=run.bars, shard=run.shard)
+    extract_features(run.manifest, cfg.features.image_extractor, f/'image', run.src,
+                     model=run.nets['image_extractor'], **kw)
+    extract_features(run.manifest, cfg.features.sound_extractor, f/'sound', run.src,
+                     model=run.nets['sound_extractor'], **kw)
     extract_features(run.manifest, pixels_extractor(cfg.image), f/'pixels', run.src,
                      dtype='float16' if cfg.image.size > 64 else 'float32', **kw)
     return {}
@@ -114,7 +121,8 @@ def run_features(run:Run) -> dict:
 def run_multimodal(run:Run) -> dict:
     "Train the multimodal layers (paper 5.3) and store their hidden outputs for sound-only and image-only input."
     seed_everything(run.cfg.seed)
-    dls = feature_dls(run.store('image'), run.store('sound'), run.manifest, bs=rank_bs(run.cfg.multimodal.bs), device=run.device)
+    dls = feature_dls(run.store('image'), run.store('sound'), run.manifest, bs=rank_bs(run.cfg.multimodal.bs),
+                      device=run.device)
     learn = multimodal_learner(dls, run.cfg.multimodal)
     fit_multimodal(learn, run.cfg.multimodal, quiet=run.quiet, speed=run.speed)
     if not is_main(): return {}
@@ -130,10 +138,10 @@ def run_gan2(run:Run) -> dict:
     return {'epochs': run.cfg.gan2.epochs}
 
 def run_gan1(run:Run) -> dict:
-    "Train GAN 1: multimodal sound feature -> image feature, in GAN 2's feature scaling (paper 5.4); then describe the trained model."
+    "Train GAN 1 (multimodal sound feature -> image feature, in GAN 2's scaling; paper 5.4), then write `s2i.json`."
     g2,_,_ = load_gan(run.root/'gan2'/'gan2.pt')
-    train_gan1(run.manifest, run.store('mm_sound'), run.store('image'), run.cfg, run.root/'gan1', g2.scaler, quiet=run.quiet,
-               device=run.device, speed=run.speed, **run.loader_kw)
+    train_gan1(run.manifest, run.store('mm_sound'), run.store('image'), run.cfg, run.root/'gan1', g2.scaler,
+               quiet=run.quiet, device=run.device, speed=run.speed, **run.loader_kw)
     if is_main(): write_run_spec(run)
     return {'epochs': run.cfg.gan1.epochs}
 
@@ -161,7 +169,8 @@ def _log(quiet:bool, msg:str):
 
 def run_stage(run:Run, stage:str, key:str):
     "Run one stage on every process unless it is done with this `key`; rank 0 records it in `done.json`."
-    if broadcast_object(stage_done(run.root, stage, key) if is_main() else None): return _log(run.quiet, f"[{stage}] up to date")
+    if broadcast_object(stage_done(run.root, stage, key) if is_main() else None):
+        return _log(run.quiet, f"[{stage}] up to date")
     _log(run.quiet, f"[{stage}] ..."); t0 = time.perf_counter()
     info = STAGE_FNS[stage](run)
     distrib_barrier()   # every process's share is written
@@ -173,7 +182,7 @@ def run_stage(run:Run, stage:str, key:str):
 @delegates(Run, but=['cfg', 'root', 'src', 'nets', 'source', 'held_out'])
 def train(preset:str|Preset=DEFAULT_PRESET, # Preset name, preset JSON file or `Preset`
           out:str|Path='runs/digits', # Run folder
-          source:str|None=None, # A registered source, a folder of videos, a pairs CSV or webdataset shards (default: the preset's)
+          source:str|None=None, # Registered source, videos folder, pairs CSV or webdataset shards (default: preset's)
           data:str|None=None, # Data folder of a registered source (default: see `find_data`)
           held_out:list|None=None, # Digits: FSDD speakers held out of every stage (a speaker-held-out run)
           evaluate:bool=True, # Finish with the evaluation report (`report/`)

@@ -51,7 +51,8 @@ def train_gan1(manifest:pd.DataFrame, # Curated manifest
                            meta={'sound_store': str(sound_store.path), 'image_store': str(image_store.path),
                                  'clipped': clipped_fraction(image_store, dls.train_ds.rows, image_scaler)})
 
-def sound_to_image(gan1:FeatureGenerator, gan2:CondGenerator, sound_feats:torch.Tensor, bs:int=256) -> tuple[torch.Tensor, torch.Tensor]:
-    "The chain: multimodal sound features -> GAN 1 -> image features -> GAN 2 -> images; returns `(images, image features)`."
+def sound_to_image(gan1:FeatureGenerator, gan2:CondGenerator, sound_feats:torch.Tensor,
+                   bs:int=256) -> tuple[torch.Tensor, torch.Tensor]:
+    "Multimodal sound features -> GAN 1 -> image features -> GAN 2 -> images; returns `(images, image features)`."
     feats = infer(gan1, sound_feats, gan1.features, bs)
     return generate(gan2, feats, bs), feats
