@@ -66,9 +66,9 @@ def build_pairs(out:str|Path, # Folder for pairs.csv, skipped.csv, summary.json 
 # %% ../nbs/17_cli.ipynb 13
 @call_parse
 def s2i_pairs(out:str='runs/pairs', # Folder for pairs.csv, skipped.csv, summary.json and pairs.png
-              preset:str=DEFAULT_PRESET, # Preset name (digits, paper) or preset JSON file
+              preset:str=DEFAULT_PRESET, # Preset name (digits, natural, paper) or preset JSON file
               set:Param(_SET_HELP, str, nargs='+', action='extend')=None,
-              source:str=None, # Registered name (digits), videos/pairs folder, tar shards or pairs CSV (default: preset's)
+              source:str=None, # Registered name (digits, natural), videos/pairs folder, tar shards or pairs CSV (default: preset's)
               data:str=None, # Data folder of a registered source (default: $S2I_DATA, ../shared/data, else download)
               mismatch:float=None, # Fraction of mismatched digits pairs (default: the preset's)
               no_check:bool=False, # Do not load every pair to check it
@@ -82,9 +82,9 @@ def s2i_pairs(out:str='runs/pairs', # Folder for pairs.csv, skipped.csv, summary
 # %% ../nbs/17_cli.ipynb 15
 @call_parse
 def s2i_curate(out:str='runs/digits', # Folder for labels/, manifest.csv, summary.json, curation.png
-               preset:str=DEFAULT_PRESET, # Preset name (digits, paper) or preset JSON file
+               preset:str=DEFAULT_PRESET, # Preset name (digits, natural, paper) or preset JSON file
                set:Param(_SET_HELP, str, nargs='+', action='extend')=None,
-               source:str=None, # Registered name (digits), videos/pairs folder, tar shards or pairs CSV (default: preset's)
+               source:str=None, # Registered name (digits, natural), videos/pairs folder, tar shards or pairs CSV (default: preset's)
                data:str=None, # Data folder of a registered source (default: $S2I_DATA, ../shared/data, else download)
                k:int=None, # Top-k agreement (default: the preset's)
                split:str='stratified', # 'stratified', 'group' (whole groups held out) or 'source'
@@ -116,10 +116,10 @@ def _relaunch(nproc:int, command:str, opts:dict):
     sys.exit(subprocess.run(cmd).returncode)
 
 @call_parse
-def s2i_train(preset:str=DEFAULT_PRESET, # Preset name (digits, paper) or preset JSON file
+def s2i_train(preset:str=DEFAULT_PRESET, # Preset name (digits, natural, paper) or preset JSON file
               set:Param(_SET_HELP, str, nargs='+', action='extend')=None,
               out:str='runs/digits', # Run folder: one sub-folder per stage, s2i.json, report/
-              source:str=None, # Registered source (digits), videos folder, pairs CSV or tar shards (default: preset's)
+              source:str=None, # Registered source (digits, natural), videos folder, pairs CSV or tar shards (default: preset's)
               data:str=None, # Data folder of a registered source (default: $S2I_DATA, ../shared/data, else download)
               held_out:str=None, # Digits: comma-separated FSDD speakers held out of every stage
               no_report:bool=False, # Do not write the evaluation report
@@ -169,9 +169,9 @@ def s2i_evaluate(ckpt:str='runs/digits', # A run folder written by `s2i train`
                  out:str=None, # Report folder (default: CKPT/report)
                  split:str='valid', # Manifest split to evaluate on
                 ):
-    "Score a trained run on held-out pairs (paper's top-k match, class accuracy, Fréchet distance); write the report."
+    "Score a trained run on held-out pairs (paper's top-k match, class accuracy, Fréchet and kernel distances); write the report."
     m = evaluate_run(ckpt, out, split=split, quiet=True)
-    print(json.dumps({k: m[k] for k in ('n', 'class_accuracy', 'topk_match', 'frechet', 'gan2_true_feature_accuracy')},
+    print(json.dumps({k: m[k] for k in ('n', 'class_accuracy', 'topk_match', 'frechet', 'kid', 'gan2_true_feature_accuracy')},
                      indent=1))
     print(f"wrote {Path(out) if out else Path(ckpt)/'report'}")
 

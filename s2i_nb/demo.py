@@ -12,10 +12,12 @@ import ipywidgets as widgets
 from IPython.display import display, clear_output, Audio
 from .core import *
 from .media import MediaError, log_spectrogram
+from pathlib import Path
 from .inference import SoundToImage
+from .curation import read_manifest
 
 # %% auto 0
-__all__ = ['sound_figure', 'SoundDemo']
+__all__ = ['sound_figure', 'SoundDemo', 'run_recordings']
 
 # %% ../nbs/18_demo.ipynb 5
 def sound_figure(wave:np.ndarray, sr:int, image, title:str='', n_fft:int=256):
@@ -79,3 +81,13 @@ class SoundDemo:
     def widget(self) -> widgets.VBox:
         "The demo, ready to display."
         return widgets.VBox([widgets.HBox([self.dropdown, self.upload]), self.out])
+
+# %% ../nbs/18_demo.ipynb 7
+def run_recordings(run:str|Path, # A run folder written by `train`
+                   per_class:int=1, # Recordings offered per class
+                  ) -> dict:
+    "`{'label (file)': path}`: held-out sounds of a trained run (never heard in training), `per_class` per class."
+    man = read_manifest(Path(run)/'curation'/'manifest.csv')
+    held = man[man.kept.astype(bool) & (man.split == 'valid')].drop_duplicates('sound')
+    held = held.sort_values(['label', 'sound']).groupby('label').head(per_class)
+    return {f"{r.label} ({Path(r.sound).stem})": r.sound for r in held.itertuples()}

@@ -12,6 +12,7 @@ from .core import *
 from .media import log_spectrogram
 from .data import pair_source
 from .networks import Classifier, preset_network
+import s2i_nb.natural  # registers the natural preset's evaluation classifier
 from .curation import read_manifest
 from .features import FeatureStore
 from .gan_nets import FeatureLayout, load_gan, generate, to_pil
@@ -21,8 +22,8 @@ from .snd2feat import train_gan1, sound_to_image
 from .inference import SoundToImage
 
 # %% auto 0
-__all__ = ['PAPER_TOPK', 'topk_match', 'frechet_distance', 'per_class', 'classifier_features', 'plot_confusion', 'plot_examples',
-           'describe_images', 'score_images', 'evaluate_run', 'run_ablations']
+__all__ = ['PAPER_TOPK', 'topk_match', 'frechet_distance', 'kernel_distance', 'per_class', 'classifier_features',
+           'plot_confusion', 'plot_examples', 'describe_images', 'score_images', 'evaluate_run', 'run_ablations']
 
 # %% ../nbs/15_evaluation.ipynb 6
 def topk_match(gen_top:np.ndarray, # `(n, K)` top labels of the generated images, best first
@@ -44,6 +45,22 @@ def frechet_distance(a:np.ndarray, b:np.ndarray) -> float:
     # rounding can leave tiny negative or imaginary parts): no matrix square root, no SciPy API in the way
     tr_covmean = np.sqrt(np.linalg.eigvals(s1 @ s2).real.clip(min=0)).sum()
     return float(((mu1 - mu2)**2).sum() + np.trace(s1) + np.trace(s2) - 2*tr_covmean)
+
+def kernel_distance(a:np.ndarray, b:np.ndarray, # Two sets of feature rows
+                    subset:int=1000, # Rows per subset (fewer: all of the smaller set)
+                    n_subsets:int=20, # Subsets averaged
+                    seed:int=0) -> float:
+    "Kernel distance (KID): unbiased MMD^2 with the cubic polynomial kernel, averaged over random subsets."
+    a,b = np.asarray(a, np.float64),np.asarray(b, np.float64)
+    m = min(subset, len(a), len(b))
+    if m < 2: raise ValueError("need at least two rows in each set")
+    k = lambda x,y: (x @ y.T/a.shape[1] + 1)**3
+    rng,vals = np.random.default_rng(seed),[]
+    for _ in range(n_subsets):
+        x,y = a[rng.choice(len(a), m, replace=False)],b[rng.choice(len(b), m, replace=False)]
+        kxx,kyy = k(x, x),k(y, y)
+        vals.append((kxx.sum() - np.trace(kxx) + kyy.sum() - np.trace(kyy))/(m*(m - 1)) - 2*k(x, y).mean())
+    return float(np.mean(vals))
 
 def per_class(truth, pred) -> pd.DataFrame:
     "Pairs, correct and accuracy per class."
@@ -111,6 +128,7 @@ def score_images(clf:Classifier, generated, originals, # Images, or `describe_im
     return dict(class_accuracy=float((g['top'][:, 0].astype(str) == truth).mean()),
                 topk_match={str(k): v for k,v in topk_match(g['top'], o['top'], _ks(clf)).items()},
                 frechet=frechet_distance(g['features'], o['features']),
+                kid=kernel_distance(g['features'], o['features'], seed=len(truth)),
                 pred=g['top'][:, 0].astype(str), original_pred=o['top'][:, 0].astype(str))
 
 # %% ../nbs/15_evaluation.ipynb 16
@@ -134,7 +152,8 @@ def _summary_md(m:dict, table:pd.DataFrame) -> str:
         f"| GAN 2 alone on the true image features | {m['gan2_true_feature_accuracy']:.1%} |",
         f"| evaluation classifier on the original images | {m['original_accuracy']:.1%} |",
         f"| Fréchet distance, generated vs original (classifier features) | {m['frechet']:.3f} |",
-        f"| Fréchet distance, GAN 2 on true features vs original | {m['frechet_gan2_true']:.3f} |", '',
+        f"| Fréchet distance, GAN 2 on true features vs original | {m['frechet_gan2_true']:.3f} |",
+        f"| kernel distance (KID), generated vs original | {m['kid']:.4f} |", '',
         '| top-k label match, generated vs original | k=1 | k=3 | k=5 | k=10 |', '|---|---|---|---|---|',
         f"| this run | {tk} |", f"| paper (52 classes) | {pk} |", '',
         'Per class:', '', _md_table(table), '',
@@ -172,7 +191,7 @@ def evaluate_run(run:str|Path, # A run folder written by `train`
              class_accuracy=sg['class_accuracy'], original_accuracy=float((sg.pop('original_pred') == truth).mean()),
              gan2_true_feature_accuracy=st['class_accuracy'], topk_match=sg['topk_match'],
              paper_topk_match={str(k): v for k,v in PAPER_TOPK.items()},
-             frechet=sg['frechet'], frechet_gan2_true=st['frechet'],
+             frechet=sg['frechet'], frechet_gan2_true=st['frechet'], kid=sg['kid'], kid_gan2_true=st['kid'],
              per_class_accuracy={k: float(v) for k,v in table.accuracy.items()})
     out.mkdir(parents=True, exist_ok=True)
     with atomic_write(out/'metrics.json') as t: t.write_text(json.dumps(m, indent=1))
@@ -227,7 +246,8 @@ def run_ablations(run:str|Path, # A run folder written by `train`
     for name,ims in rows.items():
         sc = score_images(clf, ims, desc, truth)
         recs.append({'variant': name, 'class accuracy': sc['class_accuracy'],
-                     **{f"top-{k} match": v for k,v in sc['topk_match'].items()}, 'Fréchet distance': sc['frechet']})
+                     **{f"top-{k} match": v for k,v in sc['topk_match'].items()}, 'Fréchet distance': sc['frechet'],
+                     'KID': sc['kid']})
     table = pd.DataFrame(recs).set_index('variant')
     out.mkdir(parents=True, exist_ok=True)
     with atomic_write(out/'ablations.csv') as t: table.to_csv(t)

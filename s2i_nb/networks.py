@@ -27,8 +27,9 @@ __all__ = ['ROLES', 'EXTRACTORS', 'EXTRACTOR_FAMILIES', 'CLASSIFIERS', 'DIGITS_V
            'register_extractor', 'register_extractor_family', 'register_classifier', 'get_extractor', 'network_name',
            'preset_network', 'preset_networks', 'sound_architecture', 'wave_input', 'grey01_input', 'pixels_input',
            'inception_classifier', 'soundnet_classifier', 'paper_classifiers', 'DigitNetsConfig', 'RandomRoll',
-           'predict', 'digits_images', 'digits_waves', 'train_digits_image', 'train_digits_eval', 'train_digits_sound',
-           'digits_models', 'digits_networks', 'digits_classifiers', 'pixels_extractor']
+           'fit_classifier', 'predict', 'digits_images', 'digits_waves', 'train_digits_image', 'train_digits_eval',
+           'train_digits_sound', 'cached_networks', 'digits_models', 'digits_networks', 'digits_classifiers',
+           'pixels_extractor']
 
 # %% ../nbs/06_networks.ipynb 6
 @dataclass
@@ -150,6 +151,9 @@ register_extractor(Extractor('vgg16_fc6', 'image', 4096, 'classifier[0] (fc6, be
 register_extractor(Extractor('soundnet_pool5', 'sound', 4096, 'pool5 (conv5 + max-pool 4), 256 x 16 flattened',
     'mono, 22,050 Hz, [-256, 256], 6 s (tiled if shorter, centre if longer)', lambda cfg, **ctx: load_soundnet(),
     wave_input, _soundnet_pool5, arch=lambda cfg: SoundNet8()))
+register_extractor(Extractor('soundnet_pool5_mean', 'sound', 256, 'pool5 (conv5 + max-pool 4), averaged over time',
+    'mono, 22,050 Hz, [-256, 256], 6 s (tiled if shorter, centre if longer)', lambda cfg, **ctx: load_soundnet(),
+    wave_input, lambda m,x: m(x, tap='pool5').mean(-1), arch=lambda cfg: SoundNet8()))
 
 # %% ../nbs/06_networks.ipynb 14
 def inception_classifier(model:nn.Module, # Inception-ResNet-v2 (timm)
@@ -199,8 +203,11 @@ class RandomRoll(nn.Module):
         idx = (torch.arange(x.shape[-1], device=x.device)[None] - s[:, None]) % x.shape[-1]
         return x.gather(-1, idx)
 
-def _fit(model:nn.Module, train:tuple, valid:tuple, epochs:int, lr:float, bs:int, seed:int, device=None):
-    "Train `model` with a fastai Learner on tensor data; return the learner."
+def fit_classifier(model:nn.Module, # The classifier (logits out)
+                   train:tuple, valid:tuple, # `(inputs, labels)` tensors of each split
+                   epochs:int, lr:float, bs:int, seed:int, # One-cycle schedule, batch size, seed
+                   device=None):
+    "Train `model` with a fastai Learner on tensor data (one-cycle, cross-entropy); return the learner."
     seed_everything(seed)
     dls = DataLoaders.from_dsets(TensorDataset(*train), TensorDataset(*valid), bs=bs, device=get_device(device))
     learn = Learner(dls, model, loss_func=nn.CrossEntropyLoss(), metrics=accuracy)
@@ -234,7 +241,7 @@ def _train_on_part(src, part:str, model:nn.Module, epochs:int, seed:int, cfg:Dig
     x,y = digits_images(src, part)
     perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
     va,tr = perm[:len(x)//10],perm[len(x)//10:]
-    learn = _fit(model, (x[tr], y[tr]), (x[va], y[va]), epochs, cfg.lr, cfg.bs, seed, device)
+    learn = fit_classifier(model, (x[tr], y[tr]), (x[va], y[va]), epochs, cfg.lr, cfg.bs, seed, device)
     return learn.model.cpu().eval(), float((predict(learn.model, x[va]).argmax(1) == y[va]).float().mean())
 
 def train_digits_image(src, cfg:DigitNetsConfig=DigitNetsConfig(), device=None) -> tuple[DigitsImageNet, float]:
@@ -253,11 +260,42 @@ def train_digits_sound(src, cfg:DigitNetsConfig=DigitNetsConfig(), held_out_spea
     test = (recs.speaker == held_out_speaker).to_numpy() if held_out_speaker else (recs.split == 'test').to_numpy()
     tr,te = torch.from_numpy(np.flatnonzero(~test)),torch.from_numpy(np.flatnonzero(test))
     model = nn.Sequential(RandomRoll(cfg.shift), DigitsSoundNet(src.cfg.features.dim, sr=src.cfg.audio.sr))
-    learn = _fit(model, (x[tr], y[tr]), (x[te], y[te]), cfg.epochs_sound, cfg.lr, cfg.bs, cfg.seed_sound, device)
+    learn = fit_classifier(model, (x[tr], y[tr]), (x[te], y[te]), cfg.epochs_sound, cfg.lr, cfg.bs, cfg.seed_sound, device)
     net = learn.model[1].cpu().eval()
     return net, float((predict(net, x[te]).argmax(1) == y[te]).float().mean())
 
 # %% ../nbs/06_networks.ipynb 23
+def cached_networks(folder:Path, # This set of networks' cache folder (named by a hash of what changes them)
+                    trainers:dict, # `{kind: () -> (network, accuracy)}`: run only when the folder is not complete
+                    kinds:dict, # `{kind: () -> network}`: the architecture to load each kind's weights into
+                    config:dict, # Training settings, stored beside the accuracies
+                    force:bool=False, # Retrain even if cached
+                    verbose:bool=True, # Print each network's accuracy and time when it trains
+                    frozen:str|None=None, # Prefix of weights not saved, loaded from elsewhere (e.g. 'soundnet.')
+                   ) -> dict:
+    "Networks trained once (weights and `metrics.json` written atomically) and loaded from `folder` after."
+    if force or not (folder/'metrics.json').is_file():
+        metrics = {}
+        for k,train in trainers.items():
+            t0 = time.perf_counter()
+            net,acc = train()
+            metrics[k] = dict(accuracy=acc, seconds=round(time.perf_counter() - t0, 1))
+            if verbose: print(f"{k:5} network: accuracy {acc:.4f} in {metrics[k]['seconds']} s")
+            sd = {n: v for n,v in net.state_dict().items() if not (frozen and n.startswith(frozen))}
+            with atomic_write(folder/f"{k}.pth") as t: torch.save(sd, t)
+        with atomic_write(folder/'metrics.json') as t:
+            t.write_text(json.dumps(dict(metrics=metrics, config=config), indent=2))
+    res = {}
+    for k,make in kinds.items():
+        net = make()
+        r = net.load_state_dict(torch.load(folder/f"{k}.pth", map_location='cpu', weights_only=True), strict=False)
+        bad = r.unexpected_keys + [n for n in r.missing_keys if not (frozen and n.startswith(frozen))]
+        if bad: raise RuntimeError(f"{folder/f'{k}.pth'}: weights do not fit the network ({bad[:3]}): remove the folder")
+        res[k] = net.eval()
+    res['metrics'] = json.loads((folder/'metrics.json').read_text())['metrics']
+    res['path'] = folder
+    return res
+
 def _digits_key(src, cfg:DigitNetsConfig, kinds:dict) -> str:
     "Hash of everything that changes the trained networks: preset, training settings, data, architectures."
     arch = {k: [(n, tuple(p.shape)) for n,p in make().state_dict().items()] for k,make in kinds.items()}
@@ -278,24 +316,9 @@ def digits_models(src=None, # A `DigitsPairs` (default: the digits preset's)
     kinds = {'image': lambda: DigitsImageNet(src.cfg.features.dim), 'eval': DigitsEvalNet,
              'sound': lambda: DigitsSoundNet(src.cfg.features.dim, sr=src.cfg.audio.sr)}
     folder = Path(cache or s2i_home('models'))/f"digits-{_digits_key(src, cfg, kinds)}"
-    if force or not (folder/'metrics.json').is_file():
-        trainers = {'image': train_digits_image, 'eval': train_digits_eval, 'sound': train_digits_sound}
-        metrics = {}
-        for k,train in trainers.items():
-            t0 = time.perf_counter()
-            net,acc = train(src, cfg, device=device)
-            metrics[k] = dict(accuracy=acc, seconds=round(time.perf_counter() - t0, 1))
-            if verbose: print(f"{k:5} network: accuracy {acc:.4f} in {metrics[k]['seconds']} s")
-            with atomic_write(folder/f"{k}.pth") as t: torch.save(net.state_dict(), t)
-        with atomic_write(folder/'metrics.json') as t:
-            t.write_text(json.dumps(dict(metrics=metrics, config=asdict(cfg)), indent=2))
-    res = {}
-    for k,make in kinds.items():
-        net = make(); net.load_state_dict(torch.load(folder/f"{k}.pth", map_location='cpu', weights_only=True))
-        res[k] = net.eval()
-    res['metrics'] = json.loads((folder/'metrics.json').read_text())['metrics']
-    res['path'] = folder
-    return res
+    trainers = {k: (lambda t=t: t(src, cfg, device=device))
+                for k,t in (('image', train_digits_image), ('eval', train_digits_eval), ('sound', train_digits_sound))}
+    return cached_networks(folder, trainers, kinds, asdict(cfg), force, verbose)
 
 # %% ../nbs/06_networks.ipynb 30
 def digits_networks(cfg:Preset|None=None, # A digits-sized preset (default: the digits preset)

@@ -15,6 +15,7 @@ from .core import *
 from .distributed import Speed, init_distributed, is_main, world_size, rank_bs, broadcast_object, main_first
 from .data import DigitsPairs, PairSource, pair_source, source_name
 from .networks import preset_networks, pixels_extractor
+import s2i_nb.natural  # registers the natural preset's pair source and networks
 from .curation import curate, read_manifest, label_chunks
 from .features import FeatureStore, extract_features, feature_dls
 from .multimodal import multimodal_learner, fit_multimodal, export_multimodal, save_multimodal
@@ -102,7 +103,7 @@ def run_curation(run:Run) -> dict:
     if not is_main(): return {}
     man = curate(run.src, img, snd, run.root/'curation', k=c.topk, n_classes=c.n_classes,
                  pairs_per_class=c.pairs_per_class, valid_pct=c.valid_pct,
-                 split='group' if run.held_out else 'stratified', held_out=run.held_out, seed=run.cfg.seed,
+                 split='group' if run.held_out else run.cfg.curation.split, held_out=run.held_out, seed=run.cfg.seed,
                  show_progress=run.bars, **kw)
     return {'kept': int(man.kept.sum())}
 

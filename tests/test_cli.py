@@ -71,7 +71,7 @@ def test_curate_digits(s2i, tmp_path):
 
 def test_curate_paper_without_weights(s2i, tmp_path, monkeypatch):
     "The paper preset needs weight files: without them, one clear line and exit code 2."
-    env = {'S2I_INCEPTION': '', 'S2I_SOUNDNET': ''}
+    env = {'S2I_INCEPTION': '', 'S2I_SOUNDNET': str(tmp_path/'missing.npy')}   # unset, SoundNet would be fetched
     r = run(s2i, 'curate', '--preset', 'paper', '--out', tmp_path/'p', env=env)   # the paper names no default source
     assert r.returncode == 2 and 'no default source' in r.stderr, r.stderr
     pairs = tmp_path/'pairs'; pairs.mkdir()

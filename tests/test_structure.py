@@ -46,9 +46,10 @@ def test_no_import_cycle():
     cycle = find_cycle(import_graph())
     assert cycle is None, f"import cycle: {' -> '.join(cycle)}"
 
-def _notebook_number(m:str) -> int:
-    src = MODULES[m].read_text()
-    return int(re.search(r'File to edit: \.\./nbs/(\d+)_', src)[1])
+def _notebook_number(m:str) -> tuple:
+    "Where a module's notebook stands in the order: `06_networks` -> (6, ''), `06a_natural` -> (6, 'a')."
+    n,suffix = re.search(r'File to edit: \.\./nbs/(\d+)([a-z]?)_', MODULES[m].read_text()).groups()
+    return int(n), suffix
 
 def test_imports_point_down_the_notebook_order():
     "A module imports only modules exported by earlier notebooks (the story reads in order)."
