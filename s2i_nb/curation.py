@@ -26,6 +26,17 @@ def _topk_strs(lp:torch.Tensor, vocab:list, k:int) -> tuple[list, list]:
     scores = [' '.join(f"{v:.4f}" for v in row) for row in p.tolist()]
     return labels, scores
 
+def _label_modality(src:PairSource, idxs:list, clf:Classifier, modality:str, store_k:int, bs:int, num_workers:int,
+                    dev, show_progress:bool) -> dict:
+    "`{pair index: (top labels, scores)}` of one modality of some pairs; a pair that will not load: `'path: reason'`."
+    dl = DataLoader(PairInputs(src, idxs, {modality: clf.prep}), batch_size=bs, num_workers=num_workers,
+                    collate_fn=collate_inputs)
+    out = {}
+    for ids,x,bad in (progress_bar(dl, leave=False) if show_progress else dl):
+        out.update({i: e.replace('\t', ': ') for i,e in bad})
+        if ids: out.update(zip(ids, zip(*_topk_strs(clf.log_probs(x[0].to(dev)).float().cpu(), clf.vocab, store_k))))
+    return out
+
 def label_pairs(src:PairSource, # Pair source
                 image_clf:Classifier, sound_clf:Classifier, # The two classifiers
                 idxs=None, # Which pairs (all by default)
@@ -39,21 +50,23 @@ def label_pairs(src:PairSource, # Pair source
     "Top-`store_k` labels and scores of the image and the sound of each pair; unreadable pairs get an `error`."
     dev = get_device(device)
     for c in (image_clf, sound_clf): c.model.to(dev).eval()
-    ds = PairInputs(src, range(len(src)) if idxs is None else idxs, {'image': image_clf.prep, 'sound': sound_clf.prep})
-    dl = DataLoader(ds, batch_size=bs, num_workers=num_workers, collate_fn=collate_inputs)
-    rows = []
+    idxs = list(range(len(src)) if idxs is None else idxs)
+    first = {}   # one pair per distinct sound: a clip paired with several images is heard once
+    for i in idxs: first.setdefault(src[i].sound, i)
+    kw = dict(store_k=store_k, bs=bs, num_workers=num_workers, dev=dev, show_progress=show_progress)
     with torch_threads(threads if dev.type == 'cpu' else None):   # as `extract_features`: layout-independent scores
-        for ids,x,bad in (progress_bar(dl, leave=False) if show_progress else dl):
-            rows += [dict(idx=i, error='unreadable: ' + e.replace('\t', ': ')) for i,e in bad]
-            if not ids: continue
-            li,si = _topk_strs(image_clf.log_probs(x[0].to(dev)).float().cpu(), image_clf.vocab, store_k)
-            ls,ss = _topk_strs(sound_clf.log_probs(x[1].to(dev)).float().cpu(), sound_clf.vocab, store_k)
-            rows += [dict(idx=i, error='', image_top=a, image_scores=b, sound_top=c, sound_scores=d)
-                     for i,a,b,c,d in zip(ids, li, si, ls, ss)]
+        img = _label_modality(src, idxs, image_clf, 'image', **kw)
+        snd = _label_modality(src, list(first.values()), sound_clf, 'sound', **kw)
+    rows = []
+    for i in idxs:
+        a,b = img[i],snd[first[src[i].sound]]
+        err = next((e for e in (a, b) if isinstance(e, str)), None)   # the image's error first, as it loads first
+        rows.append(dict(idx=i, error='unreadable: ' + err) if err else
+                    dict(idx=i, error='', image_top=a[0], image_scores=a[1], sound_top=b[0], sound_scores=b[1]))
     cols = ['idx','error','image_top','image_scores','sound_top','sound_scores']
     return pd.DataFrame(rows, columns=cols).sort_values('idx').reset_index(drop=True)
 
-# %% ../nbs/07_curation.ipynb 11
+# %% ../nbs/07_curation.ipynb 12
 def agreed_label(image_top:str, image_scores:str, sound_top:str, sound_scores:str, # As stored by `label_pairs`
                  k:int=3, # Top-k of each modality to compare
                  vocab_map:dict|Callable|None=None, # Sound label -> image label (identity by default)
@@ -69,7 +82,7 @@ def agreed_label(image_top:str, image_scores:str, sound_top:str, sound_scores:st
     shared = img.keys() & snd.keys()
     return max(shared, key=lambda l: img[l] + snd[l]) if shared else None
 
-# %% ../nbs/07_curation.ipynb 14
+# %% ../nbs/07_curation.ipynb 15
 def select_pairs(labels:pd.DataFrame, # One row per pair, as from `label_pairs`
                  k:int=3, # Top-k agreement
                  n_classes:int=52, # Keep the largest classes, at most this many...
@@ -100,7 +113,7 @@ def select_pairs(labels:pd.DataFrame, # One row per pair, as from `label_pairs`
     df['split'] = _split(df, valid_pct, split, held_out, rng)
     return df
 
-# %% ../nbs/07_curation.ipynb 15
+# %% ../nbs/07_curation.ipynb 16
 def _split(df:pd.DataFrame, valid_pct:float, how:str, held_out, rng) -> np.ndarray:
     "'train' / 'valid' for kept pairs, '' for dropped ones."
     out = np.full(len(df), '', dtype=object)
@@ -127,7 +140,7 @@ def _split(df:pd.DataFrame, valid_pct:float, how:str, held_out, rng) -> np.ndarr
     else: raise ValueError(f"split must be 'stratified', 'group' or 'source', not {how!r}")
     return out
 
-# %% ../nbs/07_curation.ipynb 19
+# %% ../nbs/07_curation.ipynb 20
 def _chunk_path(out:Path, c:int) -> Path: return out/'labels'/f'chunk-{c:06d}.csv'
 
 def label_chunks(src:PairSource, image_clf:Classifier, sound_clf:Classifier, out:str|Path,
@@ -146,7 +159,7 @@ def label_chunks(src:PairSource, image_clf:Classifier, sound_clf:Classifier, out
         with atomic_write(p) as t: lab.to_csv(t, index=False)
     return files
 
-# %% ../nbs/07_curation.ipynb 20
+# %% ../nbs/07_curation.ipynb 21
 def curate(src:PairSource, # Pair source
            image_clf:Classifier, sound_clf:Classifier, # The two classifiers
            out:str|Path, # Folder for labels/, manifest.csv, summary.json, curation.png
@@ -177,7 +190,7 @@ def curate(src:PairSource, # Pair source
     import matplotlib.pyplot as plt; plt.close(fig)
     return man
 
-# %% ../nbs/07_curation.ipynb 22
+# %% ../nbs/07_curation.ipynb 23
 LABEL_COLUMNS = ('id', 'group', 'source_label', 'sound_label', 'image_label', 'label', 'split', 'source_split',
                  'image_top', 'sound_top')
 
@@ -191,7 +204,7 @@ def read_manifest(path:str|Path) -> pd.DataFrame:
         raise ValueError(f"{path}: not a curated manifest (no 'id' and 'kept' columns)")
     return man
 
-# %% ../nbs/07_curation.ipynb 24
+# %% ../nbs/07_curation.ipynb 25
 def curation_scores(man:pd.DataFrame, # Manifest with `sound_label` and `image_label` (true labels)
                     k:int=3, vocab_map=None) -> dict:
     "Precision and recall of top-`k` agreement as a detector of truly matching pairs (before balancing)."

@@ -25,9 +25,9 @@ from .snd2feat import train_gan1
 from .evaluation import evaluate_run
 
 # %% auto 0
-__all__ = ['STAGES', 'STAGE_FNS', 'stage_key', 'stage_done', 'upstream_digest', 'mark_done', 'Run', 'run_curation',
-           'run_features', 'run_multimodal', 'run_gan2', 'run_gan1', 'run_report', 'write_run_spec', 'run_stage',
-           'train']
+__all__ = ['STAGES', 'STAGE_FNS', 'stage_key', 'pairs_digest', 'stage_done', 'upstream_digest', 'mark_done', 'Run',
+           'run_curation', 'run_features', 'run_multimodal', 'run_gan2', 'run_gan1', 'run_report', 'write_run_spec',
+           'run_stage', 'train']
 
 # %% ../nbs/16_pipeline.ipynb 6
 STAGES = ('curation', 'features', 'multimodal', 'gan2', 'gan1', 'report')
@@ -41,6 +41,11 @@ _SECTIONS = {'curation': ('audio', 'image', 'features', 'curation'),
 def stage_key(cfg:Preset, stage:str, source:str) -> str:
     "Digest of what `stage` depends on: the preset sections up to it, the seed and the data source."
     return f"{cfg.hash(*_SECTIONS[stage])}-{cfg.seed}-{source}"
+
+def pairs_digest(src:PairSource) -> str:
+    "Short digest of a source's pairs (ids and file names): a source that now makes other pairs redoes every stage."
+    rows = '\n'.join(f"{p.id}\t{Path(p.sound).name}\t{Path(p.image).name}" for p in src.pairs)
+    return hashlib.sha256(rows.encode()).hexdigest()[:8]
 
 def stage_done(root:Path, stage:str, key:str) -> bool:
     "Whether `stage` finished in `root` with this key; a stage made with another key is removed."
@@ -202,7 +207,8 @@ def train(preset:str|Preset=DEFAULT_PRESET, # Preset name, preset JSON file or `
     with main_first():   # rank 0 fills the caches (trained networks) first
         nets = networks or preset_networks(cfg, data=data, held_out=held_out, verbose=not quiet)
     run = Run(cfg, root, src, nets, source, held_out, quiet=quiet, **kwargs)
-    name = source_name(source, cfg) + (f"-without-{'-'.join(sorted(held_out))}" if held_out else '')
+    name = (source_name(source, cfg) + (f"-without-{'-'.join(sorted(held_out))}" if held_out else '')
+            + f"-{pairs_digest(src)}")
     stages = STAGES[:STAGES.index(until) + 1] if until else STAGES[:-1] + (('report',) if evaluate else ())
     for stage in stages: run_stage(run, stage, stage_key(cfg, stage, name) + '-' + upstream_digest(root, stage))
     return root

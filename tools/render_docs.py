@@ -105,7 +105,7 @@ def main():
     if not nbs: sys.exit(f"no processed notebooks in {proc}: run nbdev_proc_nbs first")
     out_dir.mkdir(parents=True, exist_ok=True)
     site_url = f"{cfg.doc_host}{cfg.doc_baseurl}/"
-    names = [(re.sub(r'^\d+_', '', p.stem), p) for p in nbs]
+    names = [(re.sub(r'^\d+[a-z]?_', '', p.stem), p) for p in nbs]
     nav = '<nav style="padding:.5rem 1rem;border-bottom:1px solid #ddd">' + ' | '.join(
         f'<a href="{n}.html">{html.escape(n)}</a>' for n,_ in names) + '</nav>'
     failed = []
