@@ -24,6 +24,8 @@ if cfg.get('pip_requirements'): requirements += shlex.split(cfg.get('pip_require
 min_python = cfg['min_python']
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 dev_requirements = (cfg.get('dev_requirements') or '').split()
+extras = {k: shlex.split(cfg.get(f'{k}_requirements', '')) for k in ('paper', 'demo', 'docs')}
+extras['dev'] = dev_requirements + [r for k in ('paper', 'demo', 'docs') for r in extras[k]]  # the tests use them all
 
 setuptools.setup(
     name = cfg['lib_name'],
@@ -37,7 +39,7 @@ setuptools.setup(
     packages = setuptools.find_packages(include=[cfg['lib_name'], cfg['lib_name']+'.*']),
     include_package_data = True,
     install_requires = requirements,
-    extras_require={ 'dev': dev_requirements, 'paper': shlex.split(cfg.get('paper_requirements', '')) },
+    extras_require=extras,
     dependency_links = cfg.get('dep_links','').split(),
     python_requires  = '>=' + cfg['min_python'],
     long_description = open('README.md', encoding='utf-8').read(),

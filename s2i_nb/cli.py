@@ -4,8 +4,10 @@
 
 # %% ../nbs/17_cli.ipynb 2
 from __future__ import annotations
-import os, sys, json, subprocess
+import os, sys, json, time, shutil, tempfile, subprocess, importlib.util
+import urllib.request, urllib.error
 from pathlib import Path
+import nbformat
 import matplotlib.pyplot as plt
 from PIL import Image
 from fastcore.script import call_parse, anno_parser, Param
@@ -23,7 +25,7 @@ from .pipeline import train
 
 # %% auto 0
 __all__ = ['COMMANDS', 'USER_ERRORS', 'cli_preset', 'build_pairs', 's2i_pairs', 's2i_curate', 's2i_train', 's2i_generate',
-           's2i_evaluate', 'main']
+           's2i_evaluate', 'app_notebook', 'wait_for_page', 's2i_demo', 'main']
 
 # %% ../nbs/17_cli.ipynb 6
 _SET_HELP = "Change preset fields: FIELD=VALUE ..., e.g. gan1.epochs=2 audio.sr=16000"
@@ -175,11 +177,60 @@ def s2i_evaluate(ckpt:str='runs/digits', # A run folder written by `s2i train`
                      indent=1))
     print(f"wrote {Path(out) if out else Path(ckpt)/'report'}")
 
-# %% ../nbs/17_cli.ipynb 19
-COMMANDS = {'train': s2i_train, 'generate': s2i_generate, 'evaluate': s2i_evaluate, 'pairs': s2i_pairs,
-            'curate': s2i_curate}
-
 # %% ../nbs/17_cli.ipynb 20
+def app_notebook(runs:list, # Run folders (absolute paths: the kernel runs elsewhere)
+                 per_class:int=1, # Recordings offered per class
+                ) -> nbformat.NotebookNode:
+    "The notebook Voilà serves as the demo page: a title, one line of help and `demo_app` over `runs`."
+    nb = nbformat.v4.new_notebook()
+    nb.metadata['kernelspec'] = {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'}
+    nb.cells = [nbformat.v4.new_markdown_cell(
+                    "# s2i_nb: sounds to images\n\nPick a recording (or upload a sound: WAV, FLAC or OGG), listen to it, "
+                    "and see the image the method draws from the sound alone. Each tab is a trained run."),
+                nbformat.v4.new_code_cell(f"from s2i_nb.demo import demo_app\ndemo_app({[str(r) for r in runs]!r}, "
+                                          f"per_class={per_class})")]
+    return nb
+
+def wait_for_page(url:str, proc:subprocess.Popen, timeout:float=120) -> bool:
+    "Poll `url` until it answers (True), the server process ends, or `timeout` seconds pass (False)."
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and proc.poll() is None:
+        try:
+            with urllib.request.urlopen(url, timeout=5): return True
+        except (urllib.error.URLError, OSError): time.sleep(0.5)
+    return False
+
+@call_parse
+def s2i_demo(ckpt:Param("Run folders written by `s2i train`, one tab each (default: runs/digits)", str, nargs='+')=None,
+             port:int=8866, # Port of the page on 127.0.0.1 (this machine only)
+             per_class:int=1, # Recordings offered per class
+            ):
+    "Serve the demo page (Voilà) on this machine and print its address; Ctrl-C stops it."
+    runs = [Path(c).resolve() for c in (ckpt or ['runs/digits'])]
+    for r in runs:
+        if not (r/'s2i.json').is_file():
+            raise UsageError(f"{r}: not a trained run (no s2i.json); train one with `s2i train --preset digits --out {r}`")
+    if importlib.util.find_spec('voila') is None:
+        raise UsageError("the demo needs Voilà and a Jupyter kernel: pip install -e \".[demo]\"")
+    folder = Path(tempfile.mkdtemp(prefix='s2i-demo-'))
+    nbformat.write(app_notebook(runs, per_class), folder/'s2i_demo.ipynb')
+    url = f"http://127.0.0.1:{port}/"
+    proc = subprocess.Popen([sys.executable, '-m', 'voila', str(folder/'s2i_demo.ipynb'), f'--port={port}',
+                             '--no-browser', '--Voila.ip=127.0.0.1', '--Voila.port_retries=0'])
+    try:
+        if wait_for_page(url, proc): print(f"the demo is at {url} (Ctrl-C stops it)", flush=True)
+        proc.wait()
+    except KeyboardInterrupt: pass
+    finally:
+        if proc.poll() is None: proc.terminate(); proc.wait()
+        shutil.rmtree(folder, ignore_errors=True)
+    if proc.returncode not in (0, None, -15): sys.exit(f"s2i demo: Voilà stopped (exit {proc.returncode}); is port {port} free?")
+
+# %% ../nbs/17_cli.ipynb 21
+COMMANDS = {'train': s2i_train, 'generate': s2i_generate, 'evaluate': s2i_evaluate, 'pairs': s2i_pairs,
+            'curate': s2i_curate, 'demo': s2i_demo}
+
+# %% ../nbs/17_cli.ipynb 22
 USER_ERRORS = (UsageError, MediaError, FileNotFoundError, DownloadError) # What a user can cause: one line, exit code 2
 
 def _usage() -> str:

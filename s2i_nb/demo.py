@@ -17,7 +17,7 @@ from .inference import SoundToImage
 from .curation import read_manifest
 
 # %% auto 0
-__all__ = ['sound_figure', 'SoundDemo', 'run_recordings']
+__all__ = ['sound_figure', 'SoundDemo', 'run_recordings', 'demo_app']
 
 # %% ../nbs/18_demo.ipynb 5
 def sound_figure(wave:np.ndarray, sr:int, image, title:str='', n_fft:int=256):
@@ -91,3 +91,18 @@ def run_recordings(run:str|Path, # A run folder written by `train`
     held = man[man.kept.astype(bool) & (man.split == 'valid')].drop_duplicates('sound')
     held = held.sort_values(['label', 'sound']).groupby('label').head(per_class)
     return {f"{r.label} ({Path(r.sound).stem})": r.sound for r in held.itertuples()}
+
+# %% ../nbs/18_demo.ipynb 9
+def demo_app(runs:list, # Run folders written by `train` (`s2i train`)
+             per_class:int=1, # Recordings offered per class and run
+             device=None, # Device of the models (default: CUDA when present)
+            ) -> widgets.Widget:
+    "The demo: one `SoundDemo` per run, in tabs named after the runs' presets (one run: no tabs)."
+    demos = {}
+    for run in runs:
+        model = SoundToImage.from_dir(run, device=device)
+        name = model.cfg.name if model.cfg.name not in demos else f"{model.cfg.name} ({Path(run).name})"
+        demos[name] = SoundDemo(model, run_recordings(run, per_class))
+    if not demos: raise UsageError("the demo needs at least one trained run (`s2i train --out RUN`)")
+    if len(demos) == 1: return next(iter(demos.values())).widget()
+    return widgets.Tab(children=[d.widget() for d in demos.values()], titles=list(demos))
