@@ -4,7 +4,7 @@
 
 # %% ../nbs/17_cli.ipynb 2
 from __future__ import annotations
-import os, sys, json, time, shutil, tempfile, subprocess, importlib.util
+import os, sys, json, time, shutil, signal, tempfile, subprocess, importlib.util
 import urllib.request, urllib.error
 from pathlib import Path
 import nbformat
@@ -200,6 +200,12 @@ def wait_for_page(url:str, proc:subprocess.Popen, timeout:float=120) -> bool:
         except (urllib.error.URLError, OSError): time.sleep(0.5)
     return False
 
+def _stop(proc:subprocess.Popen, timeout:float=20):
+    "Stop a server: SIGTERM (it shuts its kernels down), then SIGKILL if it is still there after `timeout` seconds."
+    proc.terminate()
+    try: proc.wait(timeout)
+    except subprocess.TimeoutExpired: proc.kill(); proc.wait()
+
 @call_parse
 def s2i_demo(ckpt:Param("Run folders written by `s2i train`, one tab each (default: runs/digits)", str, nargs='+')=None,
              port:int=8866, # Port of the page on 127.0.0.1 (this machine only)
@@ -217,12 +223,13 @@ def s2i_demo(ckpt:Param("Run folders written by `s2i train`, one tab each (defau
     url = f"http://127.0.0.1:{port}/"
     proc = subprocess.Popen([sys.executable, '-m', 'voila', str(folder/'s2i_demo.ipynb'), f'--port={port}',
                              '--no-browser', '--Voila.ip=127.0.0.1', '--Voila.port_retries=0'])
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))   # stopped by another program: stop Voilà too (below)
     try:
         if wait_for_page(url, proc): print(f"the demo is at {url} (Ctrl-C stops it)", flush=True)
         proc.wait()
     except KeyboardInterrupt: pass
     finally:
-        if proc.poll() is None: proc.terminate(); proc.wait()
+        if proc.poll() is None: _stop(proc)
         shutil.rmtree(folder, ignore_errors=True)
     if proc.returncode not in (0, None, -15): sys.exit(f"s2i demo: Voilà stopped (exit {proc.returncode}); is port {port} free?")
 

@@ -19,7 +19,8 @@ def demo_url(s2i, tmp_path_factory):
     r = run(s2i, 'train', '--preset', 'digits', '--set', 'multimodal.epochs=2', 'gan2.epochs=1', 'gan1.epochs=1',
             '--out', tmp/'run', '--workers', '0', '--no_report', cwd=tmp)
     assert r.returncode == 0, r.stderr
-    proc = subprocess.Popen([str(s2i), 'demo', '--ckpt', str(tmp/'run'), '--port', str(free_port())],
+    port = free_port()
+    proc = subprocess.Popen([str(s2i), 'demo', '--ckpt', str(tmp/'run'), '--port', str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=tmp)
     try:
         line = proc.stdout.readline()   # printed once the page answers
@@ -27,7 +28,8 @@ def demo_url(s2i, tmp_path_factory):
         assert m, f"s2i demo printed {line!r} (exit {proc.poll()})"
         yield m[1]
     finally:
-        proc.terminate(); proc.wait(timeout=30)
+        proc.terminate(); proc.wait(timeout=60)   # SIGTERM: `s2i demo` stops Voilà and its kernels before it exits
+    with socket.socket() as s, pytest.raises(ConnectionRefusedError): s.connect(('127.0.0.1', port))
 
 def test_demo_in_a_browser(demo_url, tmp_path):
     "Choose a recording: its sound and generated image appear; a file that is not a sound gets one clear message."
