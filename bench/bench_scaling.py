@@ -41,13 +41,13 @@ def stage_parts(cfg, stage):
     if stage == 'gan2': return layout, cfg.image.channels, ImageTarget(cfg.image.channels, cfg.image.size), None
     sc = FeatureScaler(layout.dim); return layout, 1, GridTarget(layout, sc), sc
 
-def learner(d, stage, bs, workers, device):
-    "A `CondGANLearner` of the paper preset's stage on the stores in `d`, `bs` items per process."
+def learner(d, stage, bs, workers, device, preset='paper'):
+    "A `CondGANLearner` of a preset's stage (default: the paper's) on the stores in `d`, `bs` items per process."
     from s2i_nb.core import get_preset, seed_everything
     from s2i_nb.features import FeatureStore
     from s2i_nb.gan_nets import gan_nets, FeatureScaler
     from s2i_nb.gan import gan_dls, CondGANLearner
-    cfg = get_preset('paper'); st = getattr(cfg, stage)
+    cfg = get_preset(preset); st = getattr(cfg, stage)
     layout, ch, tfm, out_sc = stage_parts(cfg, stage)
     man = pd.read_csv(d/'manifest.csv', dtype={'id': str, 'label': str})
     dls = gan_dls(FeatureStore(d/'cond'), FeatureStore(d/'target'), man, tfm, bs=bs, device=device,
@@ -83,15 +83,20 @@ def worker(a):
     if is_main(): print('RESULT ' + json.dumps(dict(nproc=world_size(), per_process=rates, total=sum(rates), memory_gib=mem)), flush=True)
     end_distributed()
 
-def flops_per_image(stage, device, bs=2):
+def stage_dims(stage, preset='paper'):
+    "Condition and target widths of a preset's stage (GAN 2: pixels, GAN 1: an image feature)."
+    from s2i_nb.core import get_preset
+    cfg = get_preset(preset); dim = cfg.features.dim
+    return dim, (cfg.image.channels*cfg.image.size**2 if stage == 'gan2' else dim)
+
+def flops_per_image(stage, device, bs=2, preset='paper'):
     "Model FLOPs of one critic batch + one generator batch, per image (fp32 count; precision does not change it)."
     from torch.utils.flop_counter import FlopCounterMode
     from fastai.callback.core import Callback, CancelFitException
     d = Path(tempfile.mkdtemp())
     try:
-        cfg_dim, tgt = 4096, (3*128*128 if stage == 'gan2' else 4096)
-        make_stores(d, 4*bs, cfg_dim, tgt, bs, 'float32')
-        learn = learner(d, stage, bs, 0, device)
+        make_stores(d, 4*bs, *stage_dims(stage, preset), bs, 'float32')
+        learn = learner(d, stage, bs, 0, device, preset)
         class Two(Callback):
             def after_batch(self):
                 self.n = getattr(self, 'n', 0) + 1

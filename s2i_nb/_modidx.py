@@ -2,6 +2,7 @@
 
 d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': 'http://127.0.0.1:8000', 'git_url': '', 'lib_path': 's2i_nb'},
   'syms': { 's2i_nb.cli': { 's2i_nb.cli._relaunch': ('cli.html#_relaunch', 's2i_nb/cli.py'),
+                            's2i_nb.cli._stop': ('cli.html#_stop', 's2i_nb/cli.py'),
                             's2i_nb.cli._usage': ('cli.html#_usage', 's2i_nb/cli.py'),
                             's2i_nb.cli.app_notebook': ('cli.html#app_notebook', 's2i_nb/cli.py'),
                             's2i_nb.cli.build_pairs': ('cli.html#build_pairs', 's2i_nb/cli.py'),
@@ -188,6 +189,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': 'http://127
                                    's2i_nb.evaluation.describe_images': ('evaluation.html#describe_images', 's2i_nb/evaluation.py'),
                                    's2i_nb.evaluation.evaluate_run': ('evaluation.html#evaluate_run', 's2i_nb/evaluation.py'),
                                    's2i_nb.evaluation.frechet_distance': ('evaluation.html#frechet_distance', 's2i_nb/evaluation.py'),
+                                   's2i_nb.evaluation.fresh_folder': ('evaluation.html#fresh_folder', 's2i_nb/evaluation.py'),
                                    's2i_nb.evaluation.kernel_distance': ('evaluation.html#kernel_distance', 's2i_nb/evaluation.py'),
                                    's2i_nb.evaluation.per_class': ('evaluation.html#per_class', 's2i_nb/evaluation.py'),
                                    's2i_nb.evaluation.plot_confusion': ('evaluation.html#plot_confusion', 's2i_nb/evaluation.py'),
@@ -219,6 +221,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': 'http://127
                                  's2i_nb.features.StorePairs.labels': ('features.html#storepairs.labels', 's2i_nb/features.py'),
                                  's2i_nb.features.StorePairs.read': ('features.html#storepairs.read', 's2i_nb/features.py'),
                                  's2i_nb.features._check_meta': ('features.html#_check_meta', 's2i_nb/features.py'),
+                                 's2i_nb.features._distinct_batches': ('features.html#_distinct_batches', 's2i_nb/features.py'),
                                  's2i_nb.features._finish_chunk': ('features.html#_finish_chunk', 's2i_nb/features.py'),
                                  's2i_nb.features._item_path': ('features.html#_item_path', 's2i_nb/features.py'),
                                  's2i_nb.features._manifest_hash': ('features.html#_manifest_hash', 's2i_nb/features.py'),

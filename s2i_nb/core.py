@@ -168,7 +168,7 @@ class GANConfig:
     norm:str='batch' # Normalisation layers: 'batch' (pix2pix's default) or 'instance' (pix2pix's `--norm instance`)
     lr:float=2e-4 # Adam learning rate
     betas:tuple=(0.5, 0.999) # Adam betas (pix2pix)
-    epochs:int=200 # Training epochs
+    epochs:int=200 # Training epochs (pix2pix's: on each batch one critic step, then one generator step)
     bs:int=1 # Batch size (pix2pix default)
 
 @dataclass
@@ -321,9 +321,9 @@ def _digits_preset() -> Preset:
         curation=CurationConfig(topk=1, n_classes=10, pairs_per_class=150, valid_pct=0.1, mismatch=0.3),
         multimodal=MultimodalConfig(n_hid=256, act='relu', lr=1e-3, epochs=30, bs=64),
         gan2=GANConfig(ngf=32, ndf=32, n_down=5, n_critic_layers=2, dropout=0.5, l1_weight=100.,
-                       critic_loss_weight=1., lr=2e-4, epochs=20, bs=16),
+                       critic_loss_weight=1., lr=2e-4, epochs=10, bs=16),
         gan1=GANConfig(ngf=32, ndf=32, n_down=5, n_critic_layers=2, dropout=0.5, l1_weight=100.,
-                       critic_loss_weight=0.001, lr=2e-4, epochs=20, bs=16))
+                       critic_loss_weight=0.001, lr=2e-4, epochs=10, bs=16))
 
 def _natural_preset() -> Preset:
     return Preset(name='natural', seed=42, source='natural',
@@ -335,9 +335,9 @@ def _natural_preset() -> Preset:
         curation=CurationConfig(topk=1, n_classes=6, pairs_per_class=200, valid_pct=0.25, mismatch=0.3, split='source'),
         multimodal=MultimodalConfig(n_hid=256, act='relu', lr=1e-3, epochs=30, bs=64),
         gan2=GANConfig(ngf=32, ndf=32, n_down=5, n_critic_layers=2, dropout=0.5, l1_weight=100.,
-                       critic_loss_weight=1., lr=2e-4, epochs=40, bs=16),
+                       critic_loss_weight=1., lr=2e-4, epochs=20, bs=16),
         gan1=GANConfig(ngf=32, ndf=32, n_down=5, n_critic_layers=2, dropout=0.5, l1_weight=100.,
-                       critic_loss_weight=0.001, lr=2e-4, epochs=20, bs=16))
+                       critic_loss_weight=0.001, lr=2e-4, epochs=10, bs=16))
 
 PRESETS = {'paper': _paper_preset, 'digits': _digits_preset, 'natural': _natural_preset}
 DEFAULT_PRESET = 'digits' # What commands and functions use when no preset is named

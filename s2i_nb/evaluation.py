@@ -4,7 +4,7 @@
 
 # %% ../nbs/15_evaluation.ipynb 2
 from __future__ import annotations
-import json
+import json, shutil, hashlib
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 import matplotlib.pyplot as plt
@@ -23,7 +23,8 @@ from .inference import SoundToImage
 
 # %% auto 0
 __all__ = ['PAPER_TOPK', 'topk_match', 'frechet_distance', 'kernel_distance', 'per_class', 'classifier_features',
-           'plot_confusion', 'plot_examples', 'describe_images', 'score_images', 'evaluate_run', 'run_ablations']
+           'plot_confusion', 'plot_examples', 'describe_images', 'score_images', 'evaluate_run', 'fresh_folder',
+           'run_ablations']
 
 # %% ../nbs/15_evaluation.ipynb 6
 def topk_match(gen_top:np.ndarray, # `(n, K)` top labels of the generated images, best first
@@ -106,7 +107,7 @@ def plot_examples(waves:np.ndarray, generated, originals, labels, sr:int, per_cl
         axs[r, 0].imshow(log_spectrogram(waves[i], n_fft), origin='lower', aspect='auto', cmap='magma')
         for j,im in ((1, generated[i]), (2, originals[i])):
             axs[r, j].imshow(im, cmap='gray' if im.mode == 'L' else None)
-        axs[r, 0].set_ylabel(labels[i], rotation=0, labelpad=10)
+        axs[r, 0].set_ylabel(labels[i], rotation=0, ha='right', va='center', fontsize=9)   # left of the spectrogram
         for a in axs[r]: a.set_xticks([]); a.set_yticks([])
     for a,t in zip(axs[0], ('sound', 'generated', 'original')): a.set_title(t, fontsize=9)
     fig.tight_layout()
@@ -143,7 +144,7 @@ def _md_table(df:pd.DataFrame) -> str:
                               for i,r in zip(df.index, df.itertuples(index=False))])
 
 def _summary_md(m:dict, table:pd.DataFrame) -> str:
-    tk = ' | '.join(f"{m['topk_match'].get(str(k), float('nan')):.1%}" for k in (1, 3, 5, 10))
+    tk = ' | '.join(f"{v:.1%}" if (v := m['topk_match'].get(str(k))) is not None else '-' for k in (1, 3, 5, 10))  # k > classes: -
     pk = ' | '.join(f"{v:.2%}" for v in PAPER_TOPK.values())
     return '\n'.join([f"# Evaluation of `{m['run']}`", '',
         f"{m['n']} held-out pairs, preset `{m['preset']}`, evaluation classifier `{m['classifier']}`.", '',
@@ -206,11 +207,22 @@ def evaluate_run(run:str|Path, # A run folder written by `train`
     return m
 
 # %% ../nbs/15_evaluation.ipynb 24
+def fresh_folder(folder:str|Path, # A folder of work that belongs to one input
+                 key:str, # What the work was made from (hashed)
+                ) -> Path:
+    "`folder`, emptied unless it was made for `key` (then kept, so interrupted work resumes)."
+    folder = Path(folder); f = folder/'key.sha256'; digest = hashlib.sha256(key.encode()).hexdigest()
+    if f.is_file() and f.read_text() == digest: return folder
+    shutil.rmtree(folder, ignore_errors=True); folder.mkdir(parents=True)
+    f.write_text(digest)
+    return folder
+
 def run_ablations(run:str|Path, # A run folder written by `train`
                   out:str|Path|None=None, # Where the variants train (default: `run/ablations`)
                   variants=('no_multimodal', 'one_gan', 'spectral_norm'), quiet:bool=True) -> pd.DataFrame:
     "Retrain each variant of the method on a run's data and score it on the held-out pairs; one row per variant."
-    root = Path(run); out = Path(out) if out is not None else root/'ablations'
+    root = Path(run)
+    out = fresh_folder(out if out is not None else root/'ablations', (root/'s2i.json').read_text())
     cfg = Preset.from_dict(json.loads((root/'s2i.json').read_text())['preset'])
     man = read_manifest(root/'curation'/'manifest.csv')
     img,snd,pix = (FeatureStore(root/'features'/k) for k in ('image', 'sound', 'pixels'))

@@ -65,7 +65,7 @@ class FeatureStore:
         return (f"FeatureStore({self.path}: {len(self.ids)} x {self.meta['dim']} {self.meta['extractor']}, "
                 f"{'complete' if self.complete else 'incomplete'})")
 
-# %% ../nbs/08_features.ipynb 11
+# %% ../nbs/08_features.ipynb 13
 MATCH_KEYS = ('extractor', 'weights', 'layer', 'preprocessing', 'dim', 'dtype', 'preset', 'preset_hash',
               'manifest_hash', 'chunk_size')
 
@@ -86,7 +86,7 @@ def _check_meta(path:Path, want:dict):
                          f"({', '.join(f'{k}: {have.get(k)!r} != {want.get(k)!r}' for k in diff)}); "
                          "use another folder or remove it")
 
-# %% ../nbs/08_features.ipynb 13
+# %% ../nbs/08_features.ipynb 15
 @patch(cls_method=True)
 def create(cls:FeatureStore, path:str|Path, # The store folder
            meta:dict, # Its metadata: at least `dim`, `dtype`, `n`, `ids`, `chunk_size` and the `MATCH_KEYS`
@@ -107,8 +107,16 @@ def create(cls:FeatureStore, path:str|Path, # The store folder
         with atomic_write(path/'meta.json') as t: t.write_text(json.dumps(meta))
     return cls(path)
 
-# %% ../nbs/08_features.ipynb 15
+# %% ../nbs/08_features.ipynb 17
 def _item_path(p, modality:str) -> str: return str(p.sound if modality == 'sound' else p.image)
+
+def _distinct_batches(rows, # Rows of one chunk
+                      key, # Row -> what identifies its input (its sound's or image's path)
+                      bs:int) -> tuple[list, dict]:
+    "Batches of one row per distinct input among `rows`, and the rows each of those stands for."
+    copies = {}
+    for i in rows: copies.setdefault(key(i), []).append(i)
+    return list(chunked([v[0] for v in copies.values()], bs)), {v[0]: v for v in copies.values()}
 
 def _finish_chunk(out:Path, arr:np.memmap, c:int, bad:list):
     "Flush the rows of chunk `c`, record its bad rows, then (only then) mark it done."
@@ -117,7 +125,7 @@ def _finish_chunk(out:Path, arr:np.memmap, c:int, bad:list):
         pd.DataFrame(bad, columns=['row','id','path','reason']).to_csv(t, index=False)
     (out/'done'/f'{c:06d}').touch()
 
-# %% ../nbs/08_features.ipynb 16
+# %% ../nbs/08_features.ipynb 18
 def extract_features(manifest:pd.DataFrame|str|Path, # Curated manifest (or its CSV); rows with `kept` are extracted
                      extractor:str|Extractor, # Registered extractor (or one built by hand)
                      out_dir:str|Path, # The feature store folder
@@ -150,8 +158,12 @@ def extract_features(manifest:pd.DataFrame|str|Path, # Curated manifest (or its 
     if not todo: return store
     src_idx = [pos[i] for i in ids]
     chunk_rows = {c: range(c*chunk_size, min((c+1)*chunk_size, len(ids))) for c in todo}
-    # one DataLoader over all the rows to do (workers start once); a batch never straddles two chunks
-    batches = [b for r in chunk_rows.values() for b in chunked(r, bs)]
+    # one DataLoader over all the rows to do (workers start once); a batch never straddles two chunks; an input shared by
+    # several rows of a chunk is loaded and run once (`rows_of`: the rows a loaded row stands for)
+    key = lambda i: _item_path(src.pairs[src_idx[i]], ext.modality)
+    batches,rows_of = [],{}
+    for r in chunk_rows.values():
+        b,cp = _distinct_batches(r, key, bs); batches += b; rows_of.update(cp)
     dl = DataLoader(PairInputs(src, src_idx, {ext.modality: ext.prep}, keys=range(len(ids))), batch_sampler=batches,
                     num_workers=num_workers, collate_fn=collate_inputs)
     arr = np.load(out/'features.npy', mmap_mode='r+')
@@ -162,20 +174,20 @@ def extract_features(manifest:pd.DataFrame|str|Path, # Curated manifest (or its 
     with torch.inference_mode(), torch_threads(threads if dev.type == 'cpu' else None):
         for r,xs,errs in pb:
             c = (r[0] if r else errs[0][0]) // chunk_size
-            bad[c] += [dict(row=i, id=ids[i], path=e.split('\t')[0], reason=e.split('\t')[1]) for i,e in errs]
+            bad[c] += [dict(row=j, id=ids[j], path=e.split('\t')[0], reason=e.split('\t')[1]) for i,e in errs for j in rows_of[i]]
             if r:
                 f = ext.forward(model, xs[0].to(dev)).float().cpu().numpy()
                 fin = np.isfinite(f).all(1)
-                bad[c] += [dict(row=i, id=ids[i], path=_item_path(src.pairs[src_idx[i]], ext.modality),
-                                reason='features are not finite (NaN or Inf)') for i in np.array(r)[~fin]]
+                bad[c] += [dict(row=j, id=ids[j], path=key(j), reason='features are not finite (NaN or Inf)')
+                           for i in np.array(r)[~fin] for j in rows_of[i]]
                 f[~fin] = np.nan
-                arr[r] = f.astype(dtype)
-            left[c] -= len(r) + len(errs)
+                arr[[j for i in r for j in rows_of[i]]] = np.repeat(f, [len(rows_of[i]) for i in r], axis=0).astype(dtype)
+            left[c] -= sum(len(rows_of[i]) for i in r) + sum(len(rows_of[i]) for i,_ in errs)
             if left[c] == 0: _finish_chunk(out, arr, c, bad.pop(c))
     del arr
     return FeatureStore(out)
 
-# %% ../nbs/08_features.ipynb 32
+# %% ../nbs/08_features.ipynb 36
 def kept_rows(stores:list, # Feature stores made from `manifest` (same pairs, same order)
               manifest:pd.DataFrame, split:str|None='train', # 'train', 'valid' or None for both
               vocab:list|None=None) -> tuple[np.ndarray, np.ndarray, list]:

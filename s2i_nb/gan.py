@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from .core import *   # first: it silences torch's deprecation warning that importing fastai triggers
 import matplotlib.pyplot as plt
-from fastcore.basics import patch, noop
+from fastcore.basics import patch, noop, GetAttr
 from fastcore.meta import delegates
 from fastcore.foundation import L
 from fastai.data.core import DataLoaders, TfmdDL, Transform
@@ -18,22 +18,52 @@ from fastai.callback.core import Callback
 from fastai.learner import Learner
 from fastai.callback.schedule import ParamScheduler, combined_cos
 from fastai.callback.progress import CSVLogger  # (its module also patches Learner.no_bar)
-from fastai.optimizer import Adam
+from fastai.optimizer import Adam, OptimWrapper
 from fastai.metrics import LossMetrics
-from fastai.vision.gan import GANLearner, GANLoss, GANTrainer
+from fastai.vision.gan import GANLearner, GANLoss, GANModule, GANTrainer, set_freeze_model
 from .distributed import Speed, train_ctx, is_main, unwrap
 from .features import FeatureStore, StorePairs
 from .gan_nets import *
-import warnings
-# fastai's GANTrainer stores `generator`, `critic` and `gen_mode` on itself, which Callback warns about on every fit
-warnings.filterwarnings('ignore', message=r'You are shadowing an attribute \((generator|critic|gen_mode)\)',
-                        category=UserWarning)
 
 # %% auto 0
-__all__ = ['CondGANLoss', 'CondGANTrainer', 'TrainActiveOnly', 'GANCheckpoint', 'AppendCSVLogger', 'CondGANLearner', 'last_epoch',
-           'fit_gan', 'ImageTarget', 'GridTarget', 'GANPairs', 'ToFloat', 'gan_dls', 'train_gan_stage']
+__all__ = ['CondGANModule', 'CondGANLoss', 'pix2pix_adam', 'CondGANTrainer', 'EachBatchTwice', 'TrainActiveOnly', 'GANCheckpoint',
+           'AppendCSVLogger', 'CondGANLearner', 'last_epoch', 'fit_gan', 'ImageTarget', 'GridTarget', 'GANPairs',
+           'ToFloat', 'gan_dls', 'train_gan_stage']
 
 # %% ../nbs/11_gan.ipynb 7
+class CondGANModule(GANModule):
+    "fastai's `GANModule` that can keep the critic step's fake and give it to the next generator step on the same batch."
+    def __init__(self, generator:nn.Module, critic:nn.Module):
+        super().__init__(generator, critic)
+        self.keep,self.kept = False,None   # `keep`: set by the trainer for a critic step followed by a generator step
+
+    def fake(self, cond:torch.Tensor) -> torch.Tensor:
+        "The generator's output for `cond`: made with gradients and kept when `keep` is on, else without gradients."
+        if not self.keep:
+            with torch.no_grad(): return self.generator(cond)
+        out = self.generator(cond)
+        self.kept = (cond, out)
+        return out
+
+    def forward(self, *args):
+        "The kept fake when the generator is asked for the very condition it was made from, else fastai's forward."
+        if self.gen_mode and self.kept is not None and _same_tensor(args[0], self.kept[0]):
+            out,self.kept = self.kept[1],None
+            return out
+        if not self.gen_mode and _channels_last(self.critic):   # real images in the fakes' layout: one compiled graph
+            args = (args[0].to(memory_format=torch.channels_last), *args[1:])
+        return super().forward(*args)
+
+def _channels_last(m:nn.Module) -> bool:
+    "Whether `m`'s first convolution has channels-last weights (`train_ctx` on GPUs)."
+    w = next((p for p in m.parameters() if p.ndim == 4), None)
+    return w is not None and w.shape[1] > 1 and w.stride(1) == 1
+
+def _same_tensor(a:torch.Tensor, b:torch.Tensor) -> bool:
+    "Whether `a` and `b` view the same memory the same way (fastai re-wraps each batch's tensors: `is` fails)."
+    return a.data_ptr() == b.data_ptr() and a.shape == b.shape and a.stride() == b.stride() and a.dtype == b.dtype
+
+# %% ../nbs/11_gan.ipynb 10
 class CondGANLoss(GANLoss):
     "pix2pix's losses for a conditional GAN whose critic sees `(output, condition)`."
     def __init__(self, gan_model:nn.Module, # fastai's `GANModule` (generator + critic)
@@ -52,30 +82,99 @@ class CondGANLoss(GANLoss):
         return self.gen_loss
 
     def critic(self, real_pred, cond):
-        "Critic step: real `(target, cond)` (already judged) against a fresh fake `(generator(cond), cond)`."
-        with torch.no_grad(): fake = self.gan_model.generator(cond)
-        fake_pred = self.gan_model.critic(fake, cond)
+        "Critic step: real `(target, cond)` (already judged) against the fake `(generator(cond), cond)`, detached."
+        fake_pred = self.gan_model.critic(self._fake(cond).detach(), cond)
         bce = F.binary_cross_entropy_with_logits
         self.crit_loss = self.critic_loss_weight*(bce(real_pred, torch.ones_like(real_pred)) +
                                                   bce(fake_pred, torch.zeros_like(fake_pred)))/2
         return self.crit_loss
 
-# %% ../nbs/11_gan.ipynb 13
+    def _fake(self, cond):
+        "The generator's output for `cond`: from a `CondGANModule` (which may keep it), else made without gradients."
+        if isinstance(self.gan_model, CondGANModule): return self.gan_model.fake(cond)
+        with torch.no_grad(): return self.gan_model.generator(cond)
+
+# %% ../nbs/11_gan.ipynb 16
+def pix2pix_adam(betas:tuple=(0.5, 0.999), # Adam's (beta1, beta2): pix2pix's
+                 eps:float=1e-8, # Adam's epsilon: pix2pix's
+                 impl:str='fused', # 'fused' or 'foreach' (PyTorch's kernels), 'fastai' (fastai's `Adam`)
+                ):
+    "An `opt_func` for pix2pix's Adam without weight decay, from PyTorch (in fastai's `OptimWrapper`) or fastai."
+    if impl == 'fastai': return partial(Adam, mom=betas[0], sqr_mom=betas[1], eps=eps, wd=0.)
+    if impl not in ('fused', 'foreach'): raise ValueError(f"impl must be 'fused', 'foreach' or 'fastai', not {impl!r}")
+    return partial(OptimWrapper, opt=partial(torch.optim.Adam, betas=betas, eps=eps, weight_decay=0., **{impl: True}))
+
+# %% ../nbs/11_gan.ipynb 20
 class CondGANTrainer(GANTrainer):
-    "fastai's `GANTrainer` that also runs inside a DDP wrapper and keeps no copy of the generated batch."
+    "fastai's `GANTrainer` with pix2pix's iteration (one generator forward), inside DDP, keeping no copies of its own."
+    def __init__(self, paired:bool=True, # A critic then a generator step on each batch, sharing the fake
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.paired = paired
+    order = GANTrainer.order - 1   # before `FixedGANSwitcher` (fastai sorts callbacks by `order` alone, not `run_after`)
     @property
     def name(self): return 'gan_trainer'   # where `FixedGANSwitcher` and the rest look for it
+    # the networks and the mode are the (unwrapped) model's: fastai's copies shadowed the learner's, with a warning
+    @property
+    def gan(self) -> GANModule: return unwrap(self.learn.model)
+    @property
+    def generator(self) -> nn.Module: return self.gan.generator
+    @property
+    def critic(self) -> nn.Module: return self.gan.critic
+    @property
+    def gen_mode(self) -> bool: return self.gan.gen_mode
+
     def switch(self, gen_mode=None):
-        "Switch networks, loss and the (unwrapped) `GANModule` to generator or critic mode."
-        self.gen_mode = (not self.gen_mode) if gen_mode is None else gen_mode
+        "Switch the model, loss and networks' trainability to generator or critic mode (toggle when `None`)."
+        mode = (not self.gen_mode) if gen_mode is None else gen_mode
+        self.gan.switch(mode); self.loss_func.switch(mode)
         self._set_trainable()
-        unwrap(self.model).switch(gen_mode)
-        self.loss_func.switch(gen_mode)
+
+    def _set_trainable(self):
+        "Train the active network; the generator also makes a paired critic step's fake with gradients."
+        set_freeze_model(self.generator, self.gen_mode or self.paired)
+        set_freeze_model(self.critic, not self.gen_mode)
+        if self.switch_eval: self.generator.train(self.gen_mode); self.critic.train(not self.gen_mode)
+
+    def before_fit(self):
+        "Start in the first step's mode, with fresh loss records."
+        self.switch(self.gen_first and not self.paired)
+        self.crit_losses,self.gen_losses = [],[]
+        self.gen_loss.reset(); self.crit_loss.reset()
+
+    def before_train(self):
+        "A paired epoch starts with a critic step (validation left the generator on)."
+        if self.paired: self.switch(False)
+
+    def before_batch(self):
+        "fastai's swap of inputs and targets for a critic step; keep a paired critic step's fake."
+        super().before_batch()
+        self.gan.keep = self.paired and self.training and not self.gen_mode
+
     def after_batch(self):
         "Record the smoothed losses (fastai also gathers each generated batch over processes, for images not shown)."
         if not self.training: return
-        if self.gen_mode: self.gen_loss.accumulate(self.learn); self.gen_losses.append(self.gen_loss.value)
+        if self.gen_mode:
+            self.gen_loss.accumulate(self.learn); self.gen_losses.append(self.gen_loss.value)
+            self.gan.kept = None   # used, or stale
         else: self.crit_loss.accumulate(self.learn); self.crit_losses.append(self.crit_loss.value)
+
+    def before_validate(self): self._drop_fake(); self.switch(gen_mode=True)
+    def after_fit(self): self._drop_fake()
+    def _drop_fake(self): self.gan.keep,self.gan.kept = False,None
+
+class _Twice(GetAttr):
+    "A loader that yields each batch of `dl` twice in a row."
+    _default = 'dl'
+    def __init__(self, dl): self.dl = dl
+    def __len__(self): return 2*len(self.dl)
+    def __iter__(self):
+        for b in self.dl: yield b; yield b
+
+class EachBatchTwice(Callback):
+    "Train on each batch twice in a row (pix2pix's critic then generator step)."
+    order = 20   # after a distributed trainer wraps the loader (11), before the progress bar reads its length (60)
+    def before_train(self): self.learn.dl = _Twice(self.learn.dl)
 
 class TrainActiveOnly(Callback):
     "Remove the idle network's gradients before each step, so the shared optimiser updates only the one being trained."
@@ -84,6 +183,7 @@ class TrainActiveOnly(Callback):
         gt = self.learn.gan_trainer
         for p in (gt.critic if gt.gen_mode else gt.generator).parameters(): p.grad = None
 
+# %% ../nbs/11_gan.ipynb 22
 def _skipped(learn:Learner) -> bool:
     "Whether the current epoch is one that a resumed fit skips (fastai's `SkipToEpoch`)."
     return learn.epoch < getattr(getattr(learn, 'skip_to_epoch', None), '_skip_to', 0)
@@ -121,13 +221,18 @@ class CondGANLearner(GANLearner):
                  l1_weight:float=100., # lambda of the L1 term
                  critic_loss_weight:float=1., # Weight on the critic's loss
                  lr:float=2e-4, betas:tuple=(0.5, 0.999), eps:float=1e-8, # pix2pix's Adam
+                 opt_impl:str='fused', # Adam's implementation (`pix2pix_adam`)
+                 paired:bool=True, # pix2pix's iteration: critic then generator step on each batch, one generator forward
                  switch_eval:bool=False, # pix2pix keeps both networks in training mode
                  cbs=None, metrics=None, **kwargs):
         super().__init__(dls, generator, critic, None, None, switch_eval=switch_eval, show_img=False,
-                         opt_func=partial(Adam, mom=betas[0], sqr_mom=betas[1], eps=eps), lr=lr, wd=0.,
-                         cbs=L(cbs) + L(TrainActiveOnly()), metrics=L(metrics) + L(*LossMetrics('adv,l1')), **kwargs)
+                         opt_func=pix2pix_adam(betas, eps, opt_impl), lr=lr, wd=0.,
+                         cbs=L(cbs) + L(TrainActiveOnly()) + L(EachBatchTwice() if paired else None),
+                         metrics=L(metrics) + L(*LossMetrics('adv,l1')), **kwargs)
         gt = self.gan_trainer; self.remove_cb(gt)
-        self.add_cb(CondGANTrainer(switch_eval=gt.switch_eval, clip=gt.clip, gen_first=gt.gen_first, show_img=False))
+        self.add_cb(CondGANTrainer(paired, switch_eval=gt.switch_eval, clip=gt.clip, gen_first=gt.gen_first,
+                                   show_img=False))
+        self.model = CondGANModule(generator, critic)
         self.loss_func = CondGANLoss(self.model, l1_weight, critic_loss_weight)
         Path(self.path).mkdir(parents=True, exist_ok=True)   # fastai's CSVLogger writes there without creating it
 
@@ -137,7 +242,7 @@ class CondGANLearner(GANLearner):
         return cls(dls, generator, critic, l1_weight=cfg.l1_weight, critic_loss_weight=cfg.critic_loss_weight,
                    lr=cfg.lr, betas=tuple(cfg.betas), **kwargs)
 
-# %% ../nbs/11_gan.ipynb 15
+# %% ../nbs/11_gan.ipynb 24
 def last_epoch(learn:Learner, fname:str='last') -> int:
     "The last epoch with a checkpoint in `learn`'s model folder, or -1."
     f = learn.path/learn.model_dir/f'{fname}.json'
@@ -162,7 +267,7 @@ def fit_gan(learn:CondGANLearner, n_epoch:int, lr:float|None=None,
     finally: gt.gen_first = first
     return learn
 
-# %% ../nbs/11_gan.ipynb 17
+# %% ../nbs/11_gan.ipynb 26
 class ImageTarget:
     "Stored pixel rows (`channels*size*size`, in [-1, 1]) -> `(channels, size, size)` images (one row or a batch)."
     def __init__(self, channels:int, size:int): self.shape = (channels, size, size)
@@ -230,7 +335,7 @@ def gan_dls(cond_store:FeatureStore, # The condition of each pair
     dls.vocab = trn.vocab
     return dls
 
-# %% ../nbs/11_gan.ipynb 19
+# %% ../nbs/11_gan.ipynb 30
 @patch
 def show_results(self:CondGANLearner, ds_idx:int=1, max_n:int=6, figsize=None,
                  titles=('condition', 'generated', 'target')):
@@ -250,7 +355,7 @@ def show_results(self:CondGANLearner, ds_idx:int=1, max_n:int=6, figsize=None,
     plt.tight_layout()
     return fig
 
-# %% ../nbs/11_gan.ipynb 21
+# %% ../nbs/11_gan.ipynb 32
 def train_gan_stage(dls:DataLoaders, # `gan_dls` of the stage
                     cfg:GANConfig, # The stage's settings
                     layout:FeatureLayout, # The condition's layout

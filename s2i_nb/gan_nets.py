@@ -195,7 +195,7 @@ def gan_nets(cfg:GANConfig, # The stage's settings
         patch_critic(1 + out_ch, cfg.ndf, cfg.n_critic_layers, cfg.spectral_norm, cfg.norm)), scaler)
     return gen, crit
 
-# %% ../nbs/10_gan_nets.ipynb 31
+# %% ../nbs/10_gan_nets.ipynb 33
 def to_pil(images:torch.Tensor) -> list:
     "`(n, c, h, w)` images in [-1, 1] -> 8-bit PIL images (grey for one channel, RGB for three)."
     a = ((images.detach().float().cpu().clamp(-1, 1) + 1)*127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()

@@ -54,7 +54,7 @@ class SoundToImage:
         g1,_,_ = load_gan(root/spec['gan1']); g2,_,_ = load_gan(root/spec['gan2'])
         return cls(cfg, snd, load_multimodal(root/spec['multimodal']), g1, g2, spec.get('vocab'), device)
 
-# %% ../nbs/14_inference.ipynb 8
+# %% ../nbs/14_inference.ipynb 10
 @patch
 def prepared(self:SoundToImage, x, # A path, a list of paths, a waveform `(samples,)` or a batch `(n, samples)`
              sr:int|None=None, # Sample rate of array input (default: the preset's)
