@@ -29,10 +29,10 @@ def test_site_check_finds_broken_links_and_bad_output(docs, tmp_path):
                                    '<pre>f(x:__main__.Pair)</pre>')
     (tmp_path/'b.html').write_text('<div data-mime-type="application/vnd.jupyter.stderr">UserWarning</div>'
                                    '<script src="https://cdn.example.org/x.js"></script><a href="/a.html#here">up</a>')
-    problems = docs.check_site(tmp_path)
+    problems = docs.check_site(tmp_path, docs.read_pages(tmp_path))
     assert sorted(problems) == sorted(['a.html: `__main__.` in a signature', 'a.html: no anchor for b.html#there',
-                                       'a.html: broken link missing.html', 'b.html: 1 warning/stderr output block(s)'])
-    assert docs.external_loads(tmp_path) == ['b.html: loads https://cdn.example.org/x.js from outside the site']
+                                       'a.html: broken link missing.html', 'b.html: 1 warning/stderr output block(s)',
+                                       'b.html: loads https://cdn.example.org/x.js from outside the site'])
 
 def test_table_of_contents_from_rendered_headings():
     "The hook nests headings by level and keeps their ids, so every TOC entry lands on its heading."

@@ -159,56 +159,53 @@ class _Page(HTMLParser):
             if a.get(k) is not None and a.get('rel') != 'canonical': self.links.append((tag, a[k]))  # canonical: a name
         if a.get('data-mime-type') == 'application/vnd.jupyter.stderr': self.stderr += 1
 
-def check_site(site:Path) -> list:
-    "Every link of every page resolves (file and anchor); no `__main__.`, no stderr block; return the problems."
-    pages, problems = {}, []
+def read_pages(site:Path) -> dict:
+    "Every page of the site, parsed once: `{path: _Page}`, each also knowing whether its text shows `__main__.`."
+    pages = {}
     for f in sorted(site.rglob('*.html')):
-        pg = _Page(); text = f.read_text(encoding='utf-8'); pg.feed(text); pages[f.resolve()] = pg
-        if '__main__.' in text: problems.append(f"{f.relative_to(site)}: `__main__.` in a signature")
-        if pg.stderr: problems.append(f"{f.relative_to(site)}: {pg.stderr} warning/stderr output block(s)")
+        text = f.read_text(encoding='utf-8'); pg = pages[f.resolve()] = _Page(); pg.feed(text)
+        pg.main = '__main__.' in text
+    return pages
+
+def check_site(site:Path, pages:dict) -> list:
+    "Every link of every page resolves (file and anchor); no `__main__.`, no stderr block, nothing loaded from outside."
+    problems, root = [], site.resolve()
     for f,pg in pages.items():
-        for _,link in pg.links:
+        rel = f.relative_to(root)
+        if pg.main: problems.append(f"{rel}: `__main__.` in a signature")
+        if pg.stderr: problems.append(f"{rel}: {pg.stderr} warning/stderr output block(s)")
+        for tag,link in pg.links:
             u = urlsplit(link)
-            if u.scheme in ('http', 'https', 'mailto', 'data', 'javascript') or link.startswith('//'): continue
-            base = site.resolve() if u.path.startswith('/') else f.parent   # `/x`: from the site's root (404 page)
+            if u.scheme in ('http', 'https') or link.startswith('//'):
+                if tag in ('script', 'link', 'img', 'iframe'): problems.append(f"{rel}: loads {link} from outside the site")
+                continue   # a link to another site is the reader's to follow (no internet here to check it)
+            if u.scheme in ('mailto', 'data', 'javascript'): continue
+            base = root if u.path.startswith('/') else f.parent   # `/x`: from the site's root (404 page)
             target = (base/unquote(u.path).lstrip('/')).resolve() if u.path else f
             if target.is_dir(): target = target/'index.html'
-            rel = f.relative_to(site.resolve())
             if not target.exists(): problems.append(f"{rel}: broken link {link}"); continue
-            if u.fragment and target.suffix == '.html':
-                if target not in pages: pages[target] = _Page(); pages[target].feed(target.read_text(encoding='utf-8'))
-                if unquote(u.fragment) not in pages[target].ids: problems.append(f"{rel}: no anchor for {link}")
+            if u.fragment and target.suffix == '.html' and unquote(u.fragment) not in pages[target].ids:
+                problems.append(f"{rel}: no anchor for {link}")
     return problems
 
-def external_loads(site:Path) -> list:
-    "What pages load from outside the site (scripts, styles, images, frames): the site must work offline."
-    found = []
-    for f in sorted(site.rglob('*.html')):
-        pg = _Page(); pg.feed(f.read_text(encoding='utf-8'))
-        found += [f"{f.relative_to(site)}: loads {l} from outside the site" for tag,l in pg.links
-                  if tag in ('script', 'link', 'img', 'iframe') and (urlsplit(l).scheme in ('http', 'https') or l.startswith('//'))]
-    return found
-
-def check_show_docs(cfg, site:Path) -> list:
+def check_show_docs(cfg, site:Path, pages:dict) -> list:
     "Every exported function and class must have its heading on the page nbdev's index links it to."
     modidx = importlib.import_module(f"{cfg.lib_path.name}._modidx").d['syms']
-    missing, ids = [], {}
+    missing = []
     for mod, syms in modidx.items():
         m = importlib.import_module(mod)
         for name in getattr(m, '__all__', []):
             if not (inspect.isfunction(obj := getattr(m, name)) or inspect.isclass(obj) or callable(getattr(obj, '__wrapped__', None))): continue  # constants get no show_doc
             url = syms.get(f"{mod}.{name}", [None])[0]
             if url is None: missing.append(f"{mod}.{name}: not in _modidx"); continue
-            page = site/url.split('#')[0]
-            if page not in ids:
-                ids[page] = _Page()
-                if page.exists(): ids[page].feed(page.read_text(encoding='utf-8'))
-            if anchor(name) not in ids[page].ids: missing.append(f"{mod}.{name}: no entry (#{anchor(name)}) in {page.name}")
+            page = (site/url.split('#')[0]).resolve()
+            if page not in pages or anchor(name) not in pages[page].ids:
+                missing.append(f"{mod}.{name}: no entry (#{anchor(name)}) in {page.name}")
     return missing
 
 def browser_check(site:Path, query:str='FeatureStore') -> list:
     "Open the site in headless Chromium over http: the index has its sidebar, an API page finds `query` in search."
-    import http.server, threading, functools, shutil
+    import http.server, threading, functools
     from playwright.sync_api import sync_playwright
     exe = shutil.which('chromium') or shutil.which('chromium-browser')
     if not exe: return ["no Chromium to check the site in (Debian: apt-get install chromium)"]
@@ -250,8 +247,8 @@ def main():
     print(f"wrote {readme(proc, cfg).name} from {cfg.readme_nb}")
     nav = prepare(cfg, proc, src)
     build_site(cfg, nav)
-    problems = check_site(site) + check_show_docs(cfg, site)
-    problems += external_loads(site)
+    pages = read_pages(site)
+    problems = check_site(site, pages) + check_show_docs(cfg, site, pages)
     if args.browser: problems += browser_check(site)
     for p in problems: print(f"FAILED {p}", file=sys.stderr)
     if problems: sys.exit(1)
