@@ -21,6 +21,9 @@ def test_anchors_and_links_as_the_site_names_them(docs):
     out = docs._site_md(md, 'http://127.0.0.1:8000/', '/blob/main/')
     assert '<div class="doc-source"><a href="source/data.html#L-0-40">source</a></div>\n\n### PairSource' in out
     assert '__main__.' not in out and '(data.html#pair)' in out and '(data.html#pairsourceload)' in out
+    prose = "Open http://127.0.0.1:8000/ and see [`Pair`](http://127.0.0.1:8000/data.html#pair)."
+    assert docs._site_md(prose, 'http://127.0.0.1:8000/', '/') == "Open http://127.0.0.1:8000/ and see [`Pair`](data.html#pair)."
+
 
 def test_site_check_finds_broken_links_and_bad_output(docs, tmp_path):
     "A missing page, a missing anchor, `__main__.` in a signature and a stderr block are each reported."

@@ -55,7 +55,7 @@ def _front_matter(nb) -> dict:
 def _site_md(md:str, site_url:str, source_url:str) -> str:
     "Markdown as the site shows it: relative links, the site's anchors, `source` links beside their headings."
     md = _QUARTO_ATTRS.sub(r'\1', md)   # show_doc's `[source](url){target=...}`: Quarto-only attributes
-    if site_url: md = md.replace(site_url, '')
+    if site_url: md = md.replace(f"]({site_url}", "](")   # nbdev's doc links, not the address in the prose
     md = md.replace('__main__.', '')    # classes of the notebook being processed, as show_doc prints them
     md = _PAGE_LINK.sub(lambda m: f"]({m['page']}#{anchor(unquote(m['anchor']))})", md)
     def _beside(m):
