@@ -9,7 +9,7 @@ import numpy as np
 import soundfile as sf
 import matplotlib.pyplot as plt
 import ipywidgets as widgets
-from IPython.display import display, clear_output, Audio
+from IPython.display import display, clear_output, Audio, Image
 from .core import *
 from .media import MediaError, log_spectrogram
 from pathlib import Path
@@ -55,10 +55,10 @@ class SoundDemo:
             return None
         self.last = (name, g.images[0])
         fig = sound_figure(wave, self.model.cfg.audio.sr, g.images[0], name)
+        png = io.BytesIO(); fig.savefig(png, format='png', dpi=100); plt.close(fig)   # a PNG whatever the backend
         with self.out:
             clear_output(wait=True)
-            display(Audio(wave, rate=self.model.cfg.audio.sr, normalize=True)); display(fig)
-        plt.close(fig)
+            display(Audio(wave, rate=self.model.cfg.audio.sr, normalize=True)); display(Image(data=png.getvalue()))
         return g.images[0]
 
     def on_pick(self, change):

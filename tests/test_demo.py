@@ -21,7 +21,8 @@ def demo_url(s2i, tmp_path_factory):
     assert r.returncode == 0, r.stderr
     port = free_port()
     proc = subprocess.Popen([str(s2i), 'demo', '--ckpt', str(tmp/'run'), '--port', str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=tmp)
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=tmp,
+                            env={**os.environ, 'MPLBACKEND': 'agg'})   # as CI and scripts run: no inline backend
     try:
         line = proc.stdout.readline()   # printed once the page answers
         m = re.match(r'the demo is at (http://127\.0\.0\.1:\d+/) ', line)
