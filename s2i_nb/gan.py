@@ -14,7 +14,7 @@ from fastcore.basics import patch, noop, GetAttr
 from fastcore.meta import delegates
 from fastcore.foundation import L
 from fastai.data.core import DataLoaders, TfmdDL, Transform
-from fastai.callback.core import Callback
+from fastai.callback.core import Callback, _inner_loop   # fastai's per-batch events
 from fastai.learner import Learner
 from fastai.callback.schedule import ParamScheduler, combined_cos
 from fastai.callback.progress import CSVLogger  # (its module also patches Learner.no_bar)
@@ -32,36 +32,37 @@ __all__ = ['CondGANModule', 'CondGANLoss', 'pix2pix_adam', 'CondGANTrainer', 'Ea
 
 # %% ../nbs/11_gan.ipynb 7
 class CondGANModule(GANModule):
-    "fastai's `GANModule` that can keep the critic step's fake and give it to the next generator step on the same batch."
+    "fastai's `GANModule` that can keep the critic step's fake and hand it to the generator step on the same batch."
     def __init__(self, generator:nn.Module, critic:nn.Module):
         super().__init__(generator, critic)
-        self.keep,self.kept = False,None   # `keep`: set by the trainer for a critic step followed by a generator step
+        # set by the trainer: `keep` in a critic step that a generator step on the same batch follows, `hand_over` in that step
+        self.keep,self.hand_over,self.kept = False,False,None
+        self.real_channels_last = False   # real images in the critic's channels-last layout (`train_ctx` on GPUs)
 
     def fake(self, cond:torch.Tensor) -> torch.Tensor:
         "The generator's output for `cond`: made with gradients and kept when `keep` is on, else without gradients."
         if not self.keep:
             with torch.no_grad(): return self.generator(cond)
-        out = self.generator(cond)
-        self.kept = (cond, out)
-        return out
+        self.kept = self.generator(cond)
+        return self.kept
 
     def forward(self, *args):
-        "The kept fake when the generator is asked for the very condition it was made from, else fastai's forward."
-        if self.gen_mode and self.kept is not None and _same_tensor(args[0], self.kept[0]):
-            out,self.kept = self.kept[1],None
+        "The kept fake, once, when the trainer says `hand_over`; else fastai's forward."
+        if self.hand_over and self.kept is not None:
+            out,self.kept,self.hand_over = self.kept,None,False
             return out
-        if not self.gen_mode and _channels_last(self.critic):   # real images in the fakes' layout: one compiled graph
+        if not self.gen_mode and self.real_channels_last:   # the fakes' layout: one compiled graph for the critic
             args = (args[0].to(memory_format=torch.channels_last), *args[1:])
         return super().forward(*args)
+
+    def drop_fake(self):
+        "Forget the kept fake and the trainer's flags."
+        self.keep,self.hand_over,self.kept = False,False,None
 
 def _channels_last(m:nn.Module) -> bool:
     "Whether `m`'s first convolution has channels-last weights (`train_ctx` on GPUs)."
     w = next((p for p in m.parameters() if p.ndim == 4), None)
     return w is not None and w.shape[1] > 1 and w.stride(1) == 1
-
-def _same_tensor(a:torch.Tensor, b:torch.Tensor) -> bool:
-    "Whether `a` and `b` view the same memory the same way (fastai re-wraps each batch's tensors: `is` fails)."
-    return a.data_ptr() == b.data_ptr() and a.shape == b.shape and a.stride() == b.stride() and a.dtype == b.dtype
 
 # %% ../nbs/11_gan.ipynb 10
 class CondGANLoss(GANLoss):
@@ -110,7 +111,7 @@ class CondGANTrainer(GANTrainer):
     def __init__(self, paired:bool=True, # A critic then a generator step on each batch, sharing the fake
                  **kwargs):
         super().__init__(**kwargs)
-        self.paired = paired
+        self.paired,self._trainable = paired,{}
     order = GANTrainer.order - 1   # before `FixedGANSwitcher` (fastai sorts callbacks by `order` alone, not `run_after`)
     @property
     def name(self): return 'gan_trainer'   # where `FixedGANSwitcher` and the rest look for it
@@ -132,12 +133,15 @@ class CondGANTrainer(GANTrainer):
 
     def _set_trainable(self):
         "Train the active network; the generator also makes a paired critic step's fake with gradients."
-        set_freeze_model(self.generator, self.gen_mode or self.paired)
-        set_freeze_model(self.critic, not self.gen_mode)
+        want = {self.generator: self.gen_mode or self.paired, self.critic: not self.gen_mode}
+        for net,rg in want.items():   # only a network whose state changes (the paired generator never does)
+            if self._trainable.get(net) != rg: set_freeze_model(net, rg); self._trainable[net] = rg
         if self.switch_eval: self.generator.train(self.gen_mode); self.critic.train(not self.gen_mode)
 
     def before_fit(self):
         "Start in the first step's mode, with fresh loss records."
+        self._trainable = {}   # what `_set_trainable` last set (a fit starts from whatever the networks are)
+        self.gan.real_channels_last = _channels_last(self.critic)
         self.switch(self.gen_first and not self.paired)
         self.crit_losses,self.gen_losses = [],[]
         self.gen_loss.reset(); self.crit_loss.reset()
@@ -147,21 +151,21 @@ class CondGANTrainer(GANTrainer):
         if self.paired: self.switch(False)
 
     def before_batch(self):
-        "fastai's swap of inputs and targets for a critic step; keep a paired critic step's fake."
+        "fastai's swap of inputs and targets for a critic step; a paired critic step keeps its fake for the generator step."
         super().before_batch()
-        self.gan.keep = self.paired and self.training and not self.gen_mode
+        paired,gan = self.paired and self.training,self.gan
+        gan.keep = paired and not self.gen_mode
+        gan.hand_over = paired and self.gen_mode
+        if not gan.hand_over: gan.kept = None   # only the next generator step may use a kept fake
 
     def after_batch(self):
         "Record the smoothed losses (fastai also gathers each generated batch over processes, for images not shown)."
         if not self.training: return
-        if self.gen_mode:
-            self.gen_loss.accumulate(self.learn); self.gen_losses.append(self.gen_loss.value)
-            self.gan.kept = None   # used, or stale
+        if self.gen_mode: self.gen_loss.accumulate(self.learn); self.gen_losses.append(self.gen_loss.value)
         else: self.crit_loss.accumulate(self.learn); self.crit_losses.append(self.crit_loss.value)
 
-    def before_validate(self): self._drop_fake(); self.switch(gen_mode=True)
-    def after_fit(self): self._drop_fake()
-    def _drop_fake(self): self.gan.keep,self.gan.kept = False,None
+    def before_validate(self): self.gan.drop_fake(); self.switch(gen_mode=True)
+    def after_fit(self): self.gan.drop_fake()
 
 class _Twice(GetAttr):
     "A loader that yields each batch of `dl` twice in a row."
@@ -184,6 +188,10 @@ class TrainActiveOnly(Callback):
         for p in (gt.critic if gt.gen_mode else gt.generator).parameters(): p.grad = None
 
 # %% ../nbs/11_gan.ipynb 22
+def _handles(cb:Callback, event_name:str) -> bool:
+    "Whether `cb` has a method for `event_name` (fastai calls `noop` for a callback that has none)."
+    return event_name in cb.__dict__ or getattr(type(cb), event_name, None) is not None
+
 def _skipped(learn:Learner) -> bool:
     "Whether the current epoch is one that a resumed fit skips (fastai's `SkipToEpoch`)."
     return learn.epoch < getattr(getattr(learn, 'skip_to_epoch', None), '_skip_to', 0)
@@ -235,6 +243,17 @@ class CondGANLearner(GANLearner):
         self.model = CondGANModule(generator, critic)
         self.loss_func = CondGANLoss(self.model, l1_weight, critic_loss_weight)
         Path(self.path).mkdir(parents=True, exist_ok=True)   # fastai's CSVLogger writes there without creating it
+        self._dispatch = ((), {})
+
+    def __call__(self, event_name):
+        "fastai's dispatch, except that a per-batch event goes only to the callbacks that handle it: the same calls."
+        if not isinstance(event_name, str) or event_name not in _inner_loop: return super().__call__(event_name)
+        cbs = tuple(self.cbs)   # holds the callbacks: none of their ids is reused while cached
+        if self._dispatch[0] != cbs: self._dispatch = (cbs, {})
+        handlers = self._dispatch[1]
+        if event_name not in handlers:
+            handlers[event_name] = [cb for cb in self.cbs.sorted('order') if _handles(cb, event_name)]
+        for cb in handlers[event_name]: cb(event_name)
 
     @classmethod
     def from_config(cls, dls:DataLoaders, cfg:GANConfig, generator:CondGenerator, critic:CondCritic, **kwargs):
