@@ -10,14 +10,15 @@ store, the per-chunk markers). Both run in this process one after the other; com
 machine is shared and noisy). The digits preset runs on all 2,500 pairs; the paper preset with
 randomly initialised VGG-16 and SoundNet on a few hundred digits pairs read at the paper's sizes.
 The natural preset runs the real SoundNet (`soundnet_pool5_mean`) on `--natural-rows` ESC-50 clips
-(16 kHz, resampled to 22,050 Hz and tiled to 6 s). Also prints the peak resident memory growth, which
+(16 kHz, resampled to 22,050 Hz and tiled to 6 s), and its CIFAR-10 image network (`natural_image`). Also prints the peak resident memory growth, which
 must not grow with the number of rows.
 
 Two raw figures: at torch's thread count (all cores) and at the extraction's (`extract_features` runs
 the forward pass on one CPU thread, so that features do not depend on how many processes share the
 work: bit-equal shards). On two cores the second is the ceiling: the first needs both cores for the
 forward pass alone, and the decoding workers need cores too. `--profile` adds the decoding and
-preparation cost per row (one worker's work).
+preparation cost per row (one worker's work); `--bits` shows why one thread: how far the same batch's
+features on two and three threads are from those on one.
 """
 import argparse, resource, shutil, tempfile, time
 from pathlib import Path
@@ -58,9 +59,22 @@ def extract_rate(src, ext, model, n, bs, workers, chunk):
 
 def rss_mb(): return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024
 
-def bench(name, src, ext_name, model, n, bs, workers, chunk, reps, profile=False):
+def thread_bits(name, src, ext, model, sizes=(7, 32), threads=(2, 3)):
+    "Print how far the features of the same batch on `threads` CPU threads are from those on one thread."
+    ds = PairInputs(src, range(max(sizes)), {ext.modality: ext.prep})
+    diffs = []
+    for bs in sizes:
+        xb = collate_inputs([ds[j] for j in range(bs)])[1][0]
+        with torch.inference_mode():
+            with torch_threads(1): one = ext.forward(model, xb).float()
+            for t in threads:
+                with torch_threads(t): diffs.append(f"bs {bs}, {t} threads: {(ext.forward(model, xb).float() - one).abs().max().item():.1e}")
+    print(f"{name:7} {ext.name:19} max |features - features on 1 thread|: " + '; '.join(diffs), flush=True)
+
+def bench(name, src, ext_name, model, n, bs, workers, chunk, reps, profile=False, bits=False):
     "Print extraction rows/s against the raw forward's, at torch's threads and at one thread; runs interleaved."
     ext = get_extractor(ext_name)
+    if bits: thread_bits(name, src, ext, model)
     raw,raw1,ext_r = [],[],[]
     before = rss_mb()
     for _ in range(reps):
@@ -80,21 +94,24 @@ if __name__ == '__main__':
     p.add_argument('--paper-rows', type=int, default=256); p.add_argument('--natural-rows', type=int, default=512)
     p.add_argument('--bs', type=int, default=256, help='digits batch'); p.add_argument('--natural-bs', type=int, default=32)
     p.add_argument('--profile', action='store_true', help='also the decoding/preparation cost per row')
+    p.add_argument('--bits', action='store_true', help='also how much features change with the thread count')
     a = p.parse_args()
     print(f"torch threads: {torch.get_num_threads()}")
     src = DigitsPairs()
     nets = preset_networks(src.cfg, roles=('image_extractor', 'sound_extractor'))
     for role in ('image_extractor', 'sound_extractor'):
         bench('digits', src, getattr(src.cfg.features, role), nets[role].eval(), len(src), a.bs, a.workers, 1024, a.reps,
-              a.profile)
+              a.profile, a.bits)
     if a.natural_rows:
         from s2i_nb.natural import NaturalPairs
         nsrc = NaturalPairs(cfg=get_preset('natural'))
-        ne = get_extractor(nsrc.cfg.features.sound_extractor)
-        bench('natural', nsrc, ne.name, ne.build(nsrc.cfg).eval(), min(a.natural_rows, len(nsrc)), a.natural_bs, a.workers,
-              a.natural_bs*8, a.reps, a.profile)
+        for role in ('sound_extractor', 'image_extractor'):
+            ne = get_extractor(getattr(nsrc.cfg.features, role))
+            bench('natural', nsrc, ne.name, ne.build(nsrc.cfg).eval(), min(a.natural_rows, len(nsrc)), a.natural_bs,
+                  a.workers, a.natural_bs*8, a.reps, a.profile, a.bits)
     if a.paper_rows:
         from torchvision.models import vgg16
         psrc = DigitsPairs(cfg=get_preset('paper'))
-        bench('paper', psrc, 'vgg16_fc6', VGG16FC6(vgg16(weights=None)).eval(), a.paper_rows, 32, a.workers, 128, 1)
-        bench('paper', psrc, 'soundnet_pool5', SoundNet8().eval(), a.paper_rows, 32, a.workers, 128, 1)
+        bench('paper', psrc, 'vgg16_fc6', VGG16FC6(vgg16(weights=None)).eval(), a.paper_rows, 32, a.workers, 128, 1,
+              bits=a.bits)
+        bench('paper', psrc, 'soundnet_pool5', SoundNet8().eval(), a.paper_rows, 32, a.workers, 128, 1, bits=a.bits)
