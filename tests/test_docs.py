@@ -45,3 +45,14 @@ def test_table_of_contents_from_rendered_headings():
     assert [(t['id'], t['level']) for t in toc] == [('t', 1)]
     assert [(t['id'], t['name']) for t in toc[0]['children']] == [('a', 'A'), ('b', 'B &amp; C')]
     assert toc[0]['children'][0]['children'][0]['name'] == 'PairSource.load'
+
+def test_table_of_contents_skips_titles_shown_in_outputs():
+    "A document displayed in a cell's output (a report's `# title`) is not a section: the sections after it stay top-level."
+    hooks = _tool('docs_hooks')
+    out = ('<div class="jp-RenderedMarkdown jp-OutputArea-output"><div><h1 id="report">Report</h1></div>'
+           '<h3 id="entry">An API entry</h3></div>')
+    toc = hooks.toc_tokens(f'<h1 id="t">T</h1><h2 id="a">A</h2>{out}<h2 id="b">B</h2>')
+    assert [t['id'] for t in toc] == ['t']
+    assert [t['id'] for t in toc[0]['children']] == ['a', 'b']
+    assert [t['id'] for t in toc[0]['children'][0]['children']] == ['entry']   # show_doc's entries stay
+    assert hooks.output_spans(out) == [(0, len(out))]
