@@ -289,7 +289,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': 'http://127
                             's2i_nb.gan._Twice.__init__': ('gan.html#_twice.__init__', 's2i_nb/gan.py'),
                             's2i_nb.gan._Twice.__iter__': ('gan.html#_twice.__iter__', 's2i_nb/gan.py'),
                             's2i_nb.gan._Twice.__len__': ('gan.html#_twice.__len__', 's2i_nb/gan.py'),
-                            's2i_nb.gan._channels_last': ('gan.html#_channels_last', 's2i_nb/gan.py'),
                             's2i_nb.gan._handles': ('gan.html#_handles', 's2i_nb/gan.py'),
                             's2i_nb.gan._skipped': ('gan.html#_skipped', 's2i_nb/gan.py'),
                             's2i_nb.gan.fit_gan': ('gan.html#fit_gan', 's2i_nb/gan.py'),

@@ -35,8 +35,7 @@ class CondGANModule(GANModule):
     "fastai's `GANModule` that can keep the critic step's fake and hand it to the generator step on the same batch."
     def __init__(self, generator:nn.Module, critic:nn.Module):
         super().__init__(generator, critic)
-        # set by the trainer: `keep` in a critic step that a generator step on the same batch follows, `hand_over` in that step
-        self.keep,self.hand_over,self.kept = False,False,None
+        self.keep,self.hand_over,self.kept = False,False,None   # the flags: set by `CondGANTrainer.before_batch`
         self.real_channels_last = False   # real images in the critic's channels-last layout (`train_ctx` on GPUs)
 
     def fake(self, cond:torch.Tensor) -> torch.Tensor:
@@ -58,11 +57,6 @@ class CondGANModule(GANModule):
     def drop_fake(self):
         "Forget the kept fake and the trainer's flags."
         self.keep,self.hand_over,self.kept = False,False,None
-
-def _channels_last(m:nn.Module) -> bool:
-    "Whether `m`'s first convolution has channels-last weights (`train_ctx` on GPUs)."
-    w = next((p for p in m.parameters() if p.ndim == 4), None)
-    return w is not None and w.shape[1] > 1 and w.stride(1) == 1
 
 # %% ../nbs/11_gan.ipynb 10
 class CondGANLoss(GANLoss):
@@ -141,7 +135,8 @@ class CondGANTrainer(GANTrainer):
     def before_fit(self):
         "Start in the first step's mode, with fresh loss records."
         self._trainable = {}   # what `_set_trainable` last set (a fit starts from whatever the networks are)
-        self.gan.real_channels_last = _channels_last(self.critic)
+        w = next(p for p in self.critic.parameters() if p.ndim == 4)   # the first convolution: channels-last (`train_ctx`)?
+        self.gan.real_channels_last = w.shape[1] > 1 and w.stride(1) == 1
         self.switch(self.gen_first and not self.paired)
         self.crit_losses,self.gen_losses = [],[]
         self.gen_loss.reset(); self.crit_loss.reset()
@@ -182,7 +177,6 @@ class EachBatchTwice(Callback):
 
 class TrainActiveOnly(Callback):
     "Remove the idle network's gradients before each step, so the shared optimiser updates only the one being trained."
-    run_after = GANTrainer
     def before_step(self):
         gt = self.learn.gan_trainer
         for p in (gt.critic if gt.gen_mode else gt.generator).parameters(): p.grad = None
@@ -250,10 +244,9 @@ class CondGANLearner(GANLearner):
         if not isinstance(event_name, str) or event_name not in _inner_loop: return super().__call__(event_name)
         cbs = tuple(self.cbs)   # holds the callbacks: none of their ids is reused while cached
         if self._dispatch[0] != cbs: self._dispatch = (cbs, {})
-        handlers = self._dispatch[1]
-        if event_name not in handlers:
-            handlers[event_name] = [cb for cb in self.cbs.sorted('order') if _handles(cb, event_name)]
-        for cb in handlers[event_name]: cb(event_name)
+        cached = self._dispatch[1]
+        if event_name not in cached: cached[event_name] = [cb for cb in self.cbs.sorted('order') if _handles(cb, event_name)]
+        for cb in cached[event_name]: cb(event_name)
 
     @classmethod
     def from_config(cls, dls:DataLoaders, cfg:GANConfig, generator:CondGenerator, critic:CondCritic, **kwargs):
