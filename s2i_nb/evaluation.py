@@ -221,9 +221,9 @@ def run_ablations(run:str|Path, # A run folder written by `train`
                   out:str|Path|None=None, # Where the variants train (default: `run/ablations`)
                   variants=('no_multimodal', 'one_gan', 'spectral_norm'), quiet:bool=True) -> pd.DataFrame:
     "Retrain each variant of the method on a run's data and score it on the held-out pairs; one row per variant."
-    root = Path(run)
-    out = fresh_folder(out if out is not None else root/'ablations', (root/'s2i.json').read_text())
-    cfg = Preset.from_dict(json.loads((root/'s2i.json').read_text())['preset'])
+    root = Path(run); spec = (root/'s2i.json').read_text()
+    out = fresh_folder(out if out is not None else root/'ablations', spec)
+    cfg = Preset.from_dict(json.loads(spec)['preset'])
     man = read_manifest(root/'curation'/'manifest.csv')
     img,snd,pix = (FeatureStore(root/'features'/k) for k in ('image', 'sound', 'pixels'))
     mm = FeatureStore(root/'multimodal'/'mm_sound')

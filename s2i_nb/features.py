@@ -175,14 +175,15 @@ def extract_features(manifest:pd.DataFrame|str|Path, # Curated manifest (or its 
         for r,xs,errs in pb:
             c = (r[0] if r else errs[0][0]) // chunk_size
             bad[c] += [dict(row=j, id=ids[j], path=e.split('\t')[0], reason=e.split('\t')[1]) for i,e in errs for j in rows_of[i]]
+            done = [j for i in r for j in rows_of[i]]   # every row the loaded inputs stand for
             if r:
                 f = ext.forward(model, xs[0].to(dev)).float().cpu().numpy()
                 fin = np.isfinite(f).all(1)
                 bad[c] += [dict(row=j, id=ids[j], path=key(j), reason='features are not finite (NaN or Inf)')
                            for i in np.array(r)[~fin] for j in rows_of[i]]
                 f[~fin] = np.nan
-                arr[[j for i in r for j in rows_of[i]]] = np.repeat(f, [len(rows_of[i]) for i in r], axis=0).astype(dtype)
-            left[c] -= sum(len(rows_of[i]) for i in r) + sum(len(rows_of[i]) for i,_ in errs)
+                arr[done] = np.repeat(f, [len(rows_of[i]) for i in r], axis=0).astype(dtype)
+            left[c] -= len(done) + sum(len(rows_of[i]) for i,_ in errs)
             if left[c] == 0: _finish_chunk(out, arr, c, bad.pop(c))
     del arr
     return FeatureStore(out)

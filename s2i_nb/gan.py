@@ -105,7 +105,7 @@ class CondGANTrainer(GANTrainer):
     def __init__(self, paired:bool=True, # A critic then a generator step on each batch, sharing the fake
                  **kwargs):
         super().__init__(**kwargs)
-        self.paired,self._trainable = paired,{}
+        self.paired = paired
     order = GANTrainer.order - 1   # before `FixedGANSwitcher` (fastai sorts callbacks by `order` alone, not `run_after`)
     @property
     def name(self): return 'gan_trainer'   # where `FixedGANSwitcher` and the rest look for it
@@ -127,14 +127,12 @@ class CondGANTrainer(GANTrainer):
 
     def _set_trainable(self):
         "Train the active network; the generator also makes a paired critic step's fake with gradients."
-        want = {self.generator: self.gen_mode or self.paired, self.critic: not self.gen_mode}
-        for net,rg in want.items():   # only a network whose state changes (the paired generator never does)
-            if self._trainable.get(net) != rg: set_freeze_model(net, rg); self._trainable[net] = rg
+        for net,rg in ((self.generator, self.gen_mode or self.paired), (self.critic, not self.gen_mode)):
+            if next(net.parameters()).requires_grad != rg: set_freeze_model(net, rg)   # only when it changes
         if self.switch_eval: self.generator.train(self.gen_mode); self.critic.train(not self.gen_mode)
 
     def before_fit(self):
         "Start in the first step's mode, with fresh loss records."
-        self._trainable = {}   # what `_set_trainable` last set (a fit starts from whatever the networks are)
         w = next(p for p in self.critic.parameters() if p.ndim == 4)   # the first convolution: channels-last (`train_ctx`)?
         self.gan.real_channels_last = w.shape[1] > 1 and w.stride(1) == 1
         self.switch(self.gen_first and not self.paired)
