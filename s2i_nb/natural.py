@@ -13,15 +13,17 @@ from .core import *
 from .datasets import find_natural_data, esc50_clips, cifar10_arrays, CIFAR10_CLASSES
 from .media import read_audio
 from .data import Pair, PairSource, derange_by_label, register_source
-from .models import SoundNet8, load_soundnet, soundnet_predict, conv_bn_relu
+from .models import (SoundNet8, load_soundnet, soundnet_predict, conv_bn_relu, FlipShift, SoftImages,
+                           blur, down_up)
 from .networks import (Classifier, Extractor, register_extractor, register_classifier, wave_input,
                              fit_classifier, predict, cached_networks)
 
 # %% auto 0
 __all__ = ['NATURAL_CLASSES', 'NONE', 'ESC50_TO_CIFAR', 'IMAGENET_TO_NATURAL', 'CIFAR_MEAN', 'CIFAR_STD', 'SOUND_VOCAB',
-           'cifar_pool', 'NaturalPairs', 'FlipShift', 'rgb01_input', 'NaturalImageNet', 'NaturalEvalNet',
-           'NaturalNetsConfig', 'train_natural_image', 'train_natural_eval', 'imagenet_groups', 'soundnet_groups',
-           'SoundNetProbe', 'fit_linear', 'clip_waves', 'train_natural_sound', 'natural_models']
+           'cifar_pool', 'NaturalPairs', 'rgb01_input', 'NaturalImageNet', 'fast_bf16', 'ResBlock', 'NaturalJudgeNet',
+           'NaturalNetsConfig', 'train_natural_image', 'six_classes', 'judge_accuracy', 'train_natural_judge',
+           'imagenet_groups', 'soundnet_groups', 'SoundNetProbe', 'fit_linear', 'clip_waves', 'train_natural_sound',
+           'natural_models', 'natural_networks']
 
 # %% ../nbs/06a_natural.ipynb 6
 NATURAL_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'dog', 'frog'] # CIFAR-10 classes with an ESC-50 sound
@@ -60,21 +62,24 @@ class NaturalPairs(PairSource):
                  seed:int|None=None, # Seed (default: the preset's)
                  images_per_class:int=480, # Training pairs per class (sets the images per clip of each class)
                  distractor_images:int=4, # Images per distractor clip
-                 held_out_fold:int=4, # ESC-50 fold whose sounds (and CIFAR test images) form the test split
+                 held_out_fold:int|None=None, # ESC-50 fold held out (its clips, with CIFAR test images), default: the preset's `curation.held_out_fold`
                  folds=(1, 2, 3, 4), # ESC-50 folds used (fold 5 is kept for an independent check)
                  clips_per_category:int|None=None): # Only the first clips of each category and fold (small tests)
         cfg = cfg or get_preset('natural')
         self.mismatch = cfg.curation.mismatch if mismatch is None else mismatch
         self.seed = cfg.seed if seed is None else seed
         if not 0 <= self.mismatch <= 1: raise ValueError(f"mismatch must be in [0, 1], not {self.mismatch}")
-        self.path,self.held_out_fold = find_natural_data(path),held_out_fold
+        self.held_out_fold = cfg.curation.held_out_fold if held_out_fold is None else held_out_fold
+        if self.held_out_fold not in folds:
+            raise UsageError(f"held-out fold {self.held_out_fold} is not one of the folds used, {list(folds)}")
+        self.path = find_natural_data(path)
         clips = esc50_clips(self.path, folds, list(ESC50_TO_CIFAR))
         if clips_per_category: clips = clips.groupby(['category', 'fold']).head(clips_per_category)
         self.clips = clips.assign(cls=pd.Series([ESC50_TO_CIFAR[c] for c in clips.category], clips.index, object)
                                   ).reset_index(drop=True)   # None: a distractor
         self.images = {s: cifar10_arrays(self.path, s) for s in ('train', 'test')}
         self.pool = cifar_pool(self.images['train'][1])
-        train_clips = self.clips[self.clips.fold != held_out_fold]
+        train_clips = self.clips[self.clips.fold != self.held_out_fold]
         n = train_clips.cls.value_counts()
         self.per_clip = {c: -(-images_per_class//int(n.get(c, 1))) for c in NATURAL_CLASSES}
         self.per_clip[None] = distractor_images
@@ -119,18 +124,6 @@ class NaturalPairs(PairSource):
 register_source('natural', lambda cfg, data=None, **kw: NaturalPairs(data, cfg, **kw))
 
 # %% ../nbs/06a_natural.ipynb 17
-class FlipShift(nn.Module):
-    "Training-time augmentation of `(bs, 3, H, W)` images: random horizontal flip and shift of up to `pad` pixels."
-    def __init__(self, pad:int=4): super().__init__(); self.pad = pad
-    def forward(self, x):
-        if not self.training: return x
-        flip = torch.rand(x.shape[0], device=x.device) < 0.5
-        x = torch.where(flip[:, None, None, None], x.flip(-1), x)
-        h,w = x.shape[-2:]; p = self.pad
-        xp = F.pad(x, (p, p, p, p), mode='reflect')
-        i,j = (int(v) for v in torch.randint(0, 2*p + 1, (2,)))
-        return xp[..., i:i+h, j:j+w]
-
 def _rgb01(x:torch.Tensor) -> torch.Tensor:
     "uint8 `(bs, H, W, 3)` or float `(bs, 3, H, W)` in [0, 1] -> float `(bs, 3, H, W)` in [0, 1]."
     return x.permute(0, 3, 1, 2).float().div(255) if x.dtype == torch.uint8 else x
@@ -157,32 +150,57 @@ class NaturalImageNet(nn.Module):
     def features(self, x): return self.body(_norm(x))
     def forward(self, x): return self.head(self.body(self.aug(_norm(x))))
 
-class NaturalEvalNet(nn.Module):
-    "Evaluation classifier, another architecture (5x5 convolutions, no batch norm): `features` is 128-d."
-    def __init__(self, n_classes:int=10):
-        super().__init__()
-        self.aug = FlipShift()
-        self.body = nn.Sequential(nn.Conv2d(3, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-                                  nn.Conv2d(32, 64, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-                                  nn.Conv2d(64, 128, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(2),
-                                  nn.Flatten(), nn.Linear(512, 128))
-        self.head = nn.Sequential(nn.ReLU(), nn.Dropout(0.2), nn.Linear(128, n_classes))
-    def features(self, x): return self.body(_rgb01(x)*2 - 1)
-    def forward(self, x): return self.head(self.body(self.aug(_rgb01(x)*2 - 1)))
-
 # %% ../nbs/06a_natural.ipynb 18
+def fast_bf16(device:torch.device) -> bool:
+    "Whether bfloat16 autocast speeds training up here: a CUDA device that supports it, or a CPU with AMX or AVX-512 BF16."
+    if device.type == 'cuda': return torch.cuda.is_bf16_supported()
+    try: flags = Path('/proc/cpuinfo').read_text()
+    except OSError: return False
+    return device.type == 'cpu' and (' amx_bf16' in flags or ' avx512_bf16' in flags)
+
+def _conv(ni:int, nf:int) -> nn.Sequential:
+    return nn.Sequential(nn.Conv2d(ni, nf, 3, padding=1, bias=False), nn.BatchNorm2d(nf), nn.ReLU(inplace=True))
+
+class ResBlock(nn.Module):
+    "Two 3x3 conv-BN-ReLU layers with an identity shortcut."
+    def __init__(self, nf:int): super().__init__(); self.convs = nn.Sequential(_conv(nf, nf), _conv(nf, nf))
+    def forward(self, x): return x + self.convs(x)
+
+class NaturalJudgeNet(nn.Module):
+    "The evaluation classifier: a residual network (ResNet-9's shape, half its width) over the six natural classes."
+    def __init__(self, widths=(32, 64, 128, 256), # Channels of the stem and the three stages
+                 n_classes:int=len(NATURAL_CLASSES),
+                 soft:float=0.5): # Share of training images blurred or down-sampled (`SoftImages`)
+        super().__init__()
+        a,b,c,d = widths
+        self.aug,self.bf16 = nn.Sequential(FlipShift(), SoftImages(soft)),False
+        self.body = nn.Sequential(_conv(3, a), _conv(a, b), nn.MaxPool2d(2), ResBlock(b),
+                                  _conv(b, c), nn.MaxPool2d(2), ResBlock(c), _conv(c, d), nn.MaxPool2d(2), ResBlock(d),
+                                  nn.AdaptiveMaxPool2d(1), nn.Flatten())
+        self.head = nn.Linear(d, n_classes)
+    def features(self, x): return self.body(_norm(x).contiguous(memory_format=torch.channels_last))
+    def forward(self, x):
+        x = _norm(self.aug(_rgb01(x))).contiguous(memory_format=torch.channels_last)
+        with torch.autocast(x.device.type, torch.bfloat16, enabled=self.training and self.bf16):
+            return self.head(self.body(x)).float()
+
+# %% ../nbs/06a_natural.ipynb 19
 @dataclass
 class NaturalNetsConfig:
     "How the natural preset's networks are trained."
     epochs_image:int=5 # Epochs of the image network (CIFAR-10 train minus the pair pool)
-    epochs_eval:int=5 # Epochs of the evaluation classifier (same images, another architecture and seed)
-    train_per_class:int=4000 # Training images per class (at most 4,000: the rest is the pair pool)
-    lr:float=3e-3 # Peak learning rate of the one-cycle schedule
-    bs:int=128 # Batch size
+    train_per_class:int=4000 # Training images per class of the image network (at most 4,000: the rest is the pair pool)
+    lr:float=3e-3 # Peak learning rate of the one-cycle schedule (image network)
+    bs:int=128 # Batch size (image network)
     seed_image:int=1 # Seed of the image network
-    seed_eval:int=2 # Seed of the evaluation classifier
+    epochs_judge:int=12 # Epochs of the evaluation classifier
+    judge_per_class:int=5000 # Training photos per class of the evaluation classifier (CIFAR-10 has 5,000)
+    judge_lr:float=4e-3 # Peak learning rate of the evaluation classifier
+    judge_bs:int=256 # Batch size of the evaluation classifier
+    judge_wd:float=5e-4 # Weight decay of the evaluation classifier
+    seed_judge:int=2 # Seed of the evaluation classifier
     probe_wd:float=1e-2 # L2 penalty of the sound probe (logistic regression on SoundNet pool5)
-    version:int=1 # Bump to invalidate cached networks when the code changes
+    version:int=2 # Bump to invalidate cached networks when the code changes
 
 def _cifar_train(src:NaturalPairs, cfg:NaturalNetsConfig) -> tuple:
     "CIFAR-10 training images outside the pair pool, `train_per_class` per class, and the test split."
@@ -191,22 +209,40 @@ def _cifar_train(src:NaturalPairs, cfg:NaturalNetsConfig) -> tuple:
     xt,yt = src.images['test']
     return (torch.from_numpy(x[idx]), torch.from_numpy(y[idx])), (torch.tensor(xt), torch.tensor(yt))
 
-def train_natural_image(src:NaturalPairs, cfg:NaturalNetsConfig=NaturalNetsConfig(), device=None,
-                        arch=NaturalImageNet, epochs:int|None=None, seed:int|None=None) -> tuple[nn.Module, float]:
-    "Train an image network on CIFAR-10 (train minus the pair pool); return it and its CIFAR-10 test accuracy."
+def train_natural_image(src:NaturalPairs, cfg:NaturalNetsConfig=NaturalNetsConfig(),
+                        device=None) -> tuple[NaturalImageNet, float]:
+    "Train the image network on CIFAR-10 (train minus the pair pool); return it and its CIFAR-10 test accuracy."
     train,test = _cifar_train(src, cfg)
-    model = arch(src.cfg.features.dim) if arch is NaturalImageNet else arch()
-    learn = fit_classifier(model, train, test, epochs or cfg.epochs_image, cfg.lr, cfg.bs,
-                           cfg.seed_image if seed is None else seed, device)
+    learn = fit_classifier(NaturalImageNet(src.cfg.features.dim), train, test, cfg.epochs_image, cfg.lr, cfg.bs,
+                           cfg.seed_image, device)
     net = learn.model.cpu().eval()
     return net, float((predict(net, test[0]).argmax(1) == test[1]).float().mean())
 
-def train_natural_eval(src:NaturalPairs, cfg:NaturalNetsConfig=NaturalNetsConfig(),
-                       device=None) -> tuple[nn.Module, float]:
-    "Train the evaluation classifier (another architecture and seed); return it and its CIFAR-10 test accuracy."
-    return train_natural_image(src, cfg, device, NaturalEvalNet, cfg.epochs_eval, cfg.seed_eval)
+# %% ../nbs/06a_natural.ipynb 21
+def six_classes(x:np.ndarray, y:np.ndarray, # CIFAR-10 images and labels
+                per_class:int|None=None) -> tuple: # At most this many images of each class
+    "The images of the six natural classes as a tensor, with labels 0-5 (the index in `NATURAL_CLASSES`)."
+    idx = np.concatenate([np.flatnonzero(y == CIFAR10_CLASSES.index(c))[:per_class] for c in NATURAL_CLASSES])
+    lut = {CIFAR10_CLASSES.index(c): j for j,c in enumerate(NATURAL_CLASSES)}
+    return torch.from_numpy(x[idx]), torch.tensor([lut[v] for v in y[idx]])
 
-# %% ../nbs/06a_natural.ipynb 20
+def judge_accuracy(net:nn.Module, x:torch.Tensor, y:torch.Tensor) -> dict:
+    "Accuracy on photos as they are, blurred (sigma 1) and at 16 px (down-sampled and back up)."
+    x = _rgb01(x)
+    return {name: float((predict(net, f(x)).argmax(1) == y).float().mean())
+            for name,f in (('accuracy', lambda v: v), ('blurred', blur), ('16px', down_up))}
+
+def train_natural_judge(src:NaturalPairs, cfg:NaturalNetsConfig=NaturalNetsConfig(),
+                        device=None) -> tuple[NaturalJudgeNet, dict]:
+    "Train the evaluation classifier on the six classes' training photos; return it and `judge_accuracy` on test."
+    train,test = six_classes(*src.images['train'], cfg.judge_per_class),six_classes(*src.images['test'])
+    model = NaturalJudgeNet(); model.bf16 = fast_bf16(get_device(device))
+    learn = fit_classifier(model, train, test, cfg.epochs_judge, cfg.judge_lr, cfg.judge_bs, cfg.seed_judge, device,
+                           label_smoothing=0.1, wd=cfg.judge_wd)
+    net = learn.model.cpu().eval()
+    return net, judge_accuracy(net, *test)
+
+# %% ../nbs/06a_natural.ipynb 23
 SOUND_VOCAB = NATURAL_CLASSES + [NONE] # What the natural sound classifiers answer
 
 def imagenet_groups(vocab:list=NATURAL_CLASSES) -> torch.Tensor:
@@ -265,19 +301,28 @@ def train_natural_sound(src:NaturalPairs, cfg:NaturalNetsConfig=NaturalNetsConfi
     with torch.no_grad(): pred = probe.linear((feats[~tr] - mean)/std).argmax(1)
     return probe, float((pred == y[~tr]).float().mean()) if (~tr).any() else float('nan')
 
-# %% ../nbs/06a_natural.ipynb 22
-def _natural_key(src:NaturalPairs, cfg:NaturalNetsConfig) -> str:
-    "Hash of what changes the networks: audio policy, image size, feature width, settings, architectures, data."
-    arch = {k: [(n, tuple(p.shape)) for n,p in m().state_dict().items() if not n.startswith('soundnet.')]
-            for k,m in _kinds(src).items()}
-    d = dict(audio=asdict(src.cfg.audio), image=asdict(src.cfg.image), dim=src.cfg.features.dim, train=asdict(cfg),
-             arch=arch, held_out_fold=src.held_out_fold, clips=list(src.clips.filename),
-             cifar=hashlib.md5(src.images['train'][1].tobytes() + src.images['test'][1].tobytes()).hexdigest())
-    return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
+# %% ../nbs/06a_natural.ipynb 25
+def _digest(d:dict) -> str: return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
 
-def _kinds(src:NaturalPairs) -> dict:
-    return {'image': lambda: NaturalImageNet(src.cfg.features.dim), 'eval': NaturalEvalNet,
-            'sound': lambda: SoundNetProbe(SoundNet8())}
+def _arch(kinds:dict) -> dict:
+    return {k: [(n, tuple(p.shape)) for n,p in m().state_dict().items() if not n.startswith('soundnet.')]
+            for k,m in kinds.items()}
+
+def _image_kinds(src:NaturalPairs) -> dict:
+    return {'image': lambda: NaturalImageNet(src.cfg.features.dim), 'judge': NaturalJudgeNet}
+
+def _image_key(src:NaturalPairs, cfg:NaturalNetsConfig) -> str:
+    "Hash of what changes the image networks: image size, feature width, settings, architectures, CIFAR-10's labels."
+    train = {k: v for k,v in asdict(cfg).items() if k != 'probe_wd'}
+    return _digest(dict(image=asdict(src.cfg.image), dim=src.cfg.features.dim, train=train,
+                        arch=_arch(_image_kinds(src)), cifar=hashlib.md5(src.images['train'][1].tobytes()
+                                                                          + src.images['test'][1].tobytes()).hexdigest()))
+
+def _sound_key(src:NaturalPairs, cfg:NaturalNetsConfig) -> str:
+    "Hash of what changes the sound probe: audio policy, its penalty, the held-out fold and the clips."
+    return _digest(dict(audio=asdict(src.cfg.audio), probe_wd=cfg.probe_wd, version=cfg.version,
+                        arch=_arch({'sound': lambda: SoundNetProbe(SoundNet8())}), held_out_fold=src.held_out_fold,
+                        clips=list(src.clips.filename)))
 
 def natural_models(src:NaturalPairs|None=None, # The pairs (default: the natural preset's)
                    cfg:NaturalNetsConfig=NaturalNetsConfig(), # Training settings
@@ -286,36 +331,48 @@ def natural_models(src:NaturalPairs|None=None, # The pairs (default: the natural
                    device=None, # Training device
                    verbose:bool=True,
                   ) -> dict:
-    "The natural preset's networks `{'image', 'eval', 'sound'}` and their accuracies (`'metrics'`), cached on disk."
+    "The natural preset's networks `{'image', 'judge', 'sound'}` and their accuracies (`'metrics'`), cached on disk."
     src = src or NaturalPairs()
-    folder = Path(cache or s2i_home('models'))/f"natural-{_natural_key(src, cfg)}"
+    root = Path(cache or s2i_home('models'))
     soundnet = load_soundnet()
-    trainers = {'image': lambda: train_natural_image(src, cfg, device),
-                'eval': lambda: train_natural_eval(src, cfg, device),
-                'sound': lambda: train_natural_sound(src, cfg, soundnet)}
-    kinds = {**_kinds(src), 'sound': lambda: SoundNetProbe(soundnet)}   # the probe's SoundNet: from sound8.npy
-    return cached_networks(folder, trainers, kinds, asdict(cfg), force, verbose, frozen='soundnet.')
+    images = cached_networks(root/f"natural-images-{_image_key(src, cfg)}",
+                             {'image': lambda: train_natural_image(src, cfg, device),
+                              'judge': lambda: train_natural_judge(src, cfg, device)},
+                             _image_kinds(src), asdict(cfg), force, verbose)
+    sound = cached_networks(root/f"natural-sound-{_sound_key(src, cfg)}",   # one per held-out fold
+                            {'sound': lambda: train_natural_sound(src, cfg, soundnet)},
+                            {'sound': lambda: SoundNetProbe(soundnet)}, asdict(cfg), force, verbose, frozen='soundnet.')
+    return {**images, **sound, 'metrics': {**images['metrics'], **sound['metrics']}, 'path': images['path']}
 
-# %% ../nbs/06a_natural.ipynb 23
+# %% ../nbs/06a_natural.ipynb 26
+def natural_networks(cfg:Preset, # A natural-sized preset (its held-out fold chooses the sound probe)
+                     data=None, # Natural data folder (see `find_natural_data`)
+                     verbose:bool=False, # Report the training of networks not yet cached
+                     memo:dict|None=None, # Networks already built in this run, shared by the roles
+                     nets_cfg:NaturalNetsConfig|None=None, # Training settings (default: `NaturalNetsConfig()`)
+                     **ctx) -> dict:
+    "The natural networks of a preset (`natural_models`), built once per run through `memo`."
+    memo = {} if memo is None else memo
+    key = ('natural', cfg.hash('audio', 'image', 'features'), cfg.curation.held_out_fold, str(data), str(nets_cfg))
+    if key not in memo: memo[key] = natural_models(NaturalPairs(data, cfg), nets_cfg or NaturalNetsConfig(),
+                                                   verbose=verbose)
+    return memo[key]
+
 def _natural(kind:str):
-    "A builder of one of the natural networks, sharing one training through the context's `memo`."
-    def _build(cfg, data=None, verbose=False, memo=None, nets_cfg:NaturalNetsConfig|None=None, **ctx):
-        memo = {} if memo is None else memo
-        key = ('natural', cfg.hash('audio', 'image', 'features'), str(data))
-        if key not in memo: memo[key] = natural_models(NaturalPairs(data, cfg), nets_cfg or NaturalNetsConfig(),
-                                                       verbose=verbose)
-        return memo[key][kind]
-    return _build
+    "A builder of one of the natural networks."
+    return lambda cfg, **ctx: natural_networks(cfg, **ctx)[kind]
 
-_SIX = [CIFAR10_CLASSES.index(c) for c in NATURAL_CLASSES]
+def _judge(cfg:Preset, **ctx) -> Classifier:
+    "The evaluation classifier, with its accuracies on the six classes' test photos (sharp, blurred, 16 px)."
+    nets = natural_networks(cfg, **ctx)
+    return Classifier(nets['judge'], rgb01_input, NATURAL_CLASSES, metrics=nets['metrics']['judge'])
 
 register_extractor(Extractor('natural_image', 'image', 256, 'body (256-d Linear, before ReLU)',
     'RGB, 32x32, [0, 1] (CIFAR-10 mean/std inside the network)', _natural('image'), rgb01_input,
     lambda m,x: m.features(x)))
 register_classifier('natural_image', lambda cfg, **ctx: Classifier(_natural('image')(cfg, **ctx), rgb01_input,
                                                                    CIFAR10_CLASSES))
-register_classifier('natural_eval', lambda cfg, **ctx: Classifier(_natural('eval')(cfg, **ctx), rgb01_input,
-    NATURAL_CLASSES, predict=lambda m,x: F.log_softmax(m(x)[:, _SIX], dim=1)))
+register_classifier('natural_judge', _judge)
 register_classifier('natural_sound', lambda cfg, **ctx: Classifier(_natural('sound')(cfg, **ctx), wave_input,
                                                                    SOUND_VOCAB))
 register_classifier('soundnet_groups', lambda cfg, **ctx: Classifier(load_soundnet(), wave_input, SOUND_VOCAB,

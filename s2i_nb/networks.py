@@ -39,6 +39,7 @@ class Classifier:
     prep:Callable # Loaded item (PIL image or waveform) -> input tensor
     vocab:list # Class names, in output order
     predict:Callable|None=None # `(model, batch) -> (bs, n_classes)` scores; default: log-softmax of `model(batch)`
+    metrics:dict|None=None # What was measured of it when it was trained (accuracies on held-out data)
 
     def log_probs(self, xb:torch.Tensor) -> torch.Tensor:
         "Class log-probabilities of a batch."
@@ -206,13 +207,15 @@ class RandomRoll(nn.Module):
 def fit_classifier(model:nn.Module, # The classifier (logits out)
                    train:tuple, valid:tuple, # `(inputs, labels)` tensors of each split
                    epochs:int, lr:float, bs:int, seed:int, # One-cycle schedule, batch size, seed
-                   device=None):
+                   device=None,
+                   label_smoothing:float=0., # Label smoothing of the cross-entropy
+                   wd:float|None=None): # Weight decay (default: fastai's)
     "Train `model` with a fastai Learner on tensor data (one-cycle, cross-entropy); return the learner."
     seed_everything(seed)
     dls = DataLoaders.from_dsets(TensorDataset(*train), TensorDataset(*valid), bs=bs, device=get_device(device))
-    learn = Learner(dls, model, loss_func=nn.CrossEntropyLoss(), metrics=accuracy)
+    learn = Learner(dls, model, loss_func=nn.CrossEntropyLoss(label_smoothing=label_smoothing), metrics=accuracy)
     with learn.no_logging(), learn.no_bar():
-        learn.fit_one_cycle(epochs, lr)
+        learn.fit_one_cycle(epochs, lr, wd=wd)
     return learn
 
 def predict(model:nn.Module, x:torch.Tensor, bs:int=512, features:bool=False) -> torch.Tensor:
@@ -266,7 +269,7 @@ def train_digits_sound(src, cfg:DigitNetsConfig=DigitNetsConfig(), held_out_spea
 
 # %% ../nbs/06_networks.ipynb 23
 def cached_networks(folder:Path, # This set of networks' cache folder (named by a hash of what changes them)
-                    trainers:dict, # `{kind: () -> (network, accuracy)}`: run only when the folder is not complete
+                    trainers:dict, # `{kind: () -> (network, accuracy or {'accuracy': ..., ...})}`: run when not cached
                     kinds:dict, # `{kind: () -> network}`: the architecture to load each kind's weights into
                     config:dict, # Training settings, stored beside the accuracies
                     force:bool=False, # Retrain even if cached
@@ -279,8 +282,9 @@ def cached_networks(folder:Path, # This set of networks' cache folder (named by 
         for k,train in trainers.items():
             t0 = time.perf_counter()
             net,acc = train()
-            metrics[k] = dict(accuracy=acc, seconds=round(time.perf_counter() - t0, 1))
-            if verbose: print(f"{k:5} network: accuracy {acc:.4f} in {metrics[k]['seconds']} s")
+            metrics[k] = {**(acc if isinstance(acc, dict) else dict(accuracy=acc)),
+                          'seconds': round(time.perf_counter() - t0, 1)}
+            if verbose: print(f"{k:5} network: accuracy {metrics[k]['accuracy']:.4f} in {metrics[k]['seconds']} s")
             sd = {n: v for n,v in net.state_dict().items() if not (frozen and n.startswith(frozen))}
             with atomic_write(folder/f"{k}.pth") as t: torch.save(sd, t)
         with atomic_write(folder/'metrics.json') as t:

@@ -6,9 +6,10 @@
 from __future__ import annotations
 import json, shutil, time, hashlib
 from dataclasses import dataclass
+from typing import Callable
 from functools import cached_property
 from pathlib import Path
-import pandas as pd, torch
+import numpy as np, pandas as pd, torch
 from fastai.torch_core import rank_distrib, distrib_barrier
 from fastcore.meta import delegates
 from .core import *
@@ -22,12 +23,13 @@ from .multimodal import multimodal_learner, fit_multimodal, export_multimodal, s
 from .gan_nets import load_gan
 from .feat2img import train_gan2
 from .snd2feat import train_gan1
-from .evaluation import evaluate_run
+from .evaluation import evaluate_run, run_ablations, bootstrap_interval
 
 # %% auto 0
-__all__ = ['STAGES', 'STAGE_FNS', 'stage_key', 'pairs_digest', 'stage_done', 'upstream_digest', 'mark_done', 'Run',
-           'run_curation', 'run_features', 'run_multimodal', 'run_gan2', 'run_gan1', 'run_report', 'write_run_spec',
-           'run_stage', 'train']
+__all__ = ['STAGES', 'STAGE_FNS', 'CV_COLUMNS', 'LOWER_IS_BETTER', 'stage_key', 'pairs_digest', 'stage_done', 'upstream_digest',
+           'mark_done', 'Run', 'run_curation', 'run_features', 'run_multimodal', 'run_gan2', 'run_gan1', 'run_report',
+           'write_run_spec', 'run_stage', 'train', 'cv_record', 'cv_summary', 'pooled_clip_interval', 'cv_markdown',
+           'ablation_summary', 'cross_validate']
 
 # %% ../nbs/16_pipeline.ipynb 6
 STAGES = ('curation', 'features', 'multimodal', 'gan2', 'gan1', 'report')
@@ -152,8 +154,9 @@ def run_gan1(run:Run) -> dict:
     return {'epochs': run.cfg.gan1.epochs}
 
 def run_report(run:Run) -> dict:
-    "Score the trained model on the held-out pairs and write `report/` (paper 5.4)."
-    return {'metrics': evaluate_run(run.root, src=run.src, quiet=run.quiet)} if is_main() else {}
+    "Score the trained model on the held-out clips and write `report/` (paper 5.4), with the run's evaluation classifier if it was given."
+    if not is_main(): return {}
+    return {'metrics': evaluate_run(run.root, src=run.src, clf=run.nets.get('eval_classifier'), quiet=run.quiet)}
 
 STAGE_FNS = {'curation': run_curation, 'features': run_features, 'multimodal': run_multimodal,
              'gan2': run_gan2, 'gan1': run_gan1, 'report': run_report}
@@ -212,3 +215,110 @@ def train(preset:str|Preset=DEFAULT_PRESET, # Preset name, preset JSON file or `
     stages = STAGES[:STAGES.index(until) + 1] if until else STAGES[:-1] + (('report',) if evaluate else ())
     for stage in stages: run_stage(run, stage, stage_key(cfg, stage, name) + '-' + upstream_digest(root, stage))
     return root
+
+# %% ../nbs/16_pipeline.ipynb 22
+CV_COLUMNS = {'balanced': 'balanced class accuracy per clip', 'accuracy': 'class accuracy per clip',
+              'chance': 'chance (balanced, shuffled classes)', 'gan2_true': 'GAN 2 on true features (balanced, per photo)',
+              'originals': 'evaluation classifier on the original photos (balanced)',
+              'spread': 'spread ratio (generated / real photos)', 'spread_gan2_true': 'spread ratio, GAN 2 on true features',
+              'precision': 'precision (k = 3)', 'recall': 'recall (k = 3)', 'coverage': 'coverage (k = 3)',
+              'frechet': 'Fréchet distance to the originals', 'top1': 'top-1 label match', 'top1_chance': 'top-1 match, chance'}
+LOWER_IS_BETTER = {'frechet'} # Metrics whose worst run is the largest
+
+def cv_record(m:dict) -> dict:
+    "One run's row of the cross-validation table, from its `metrics.json`."
+    g,t = m['generated'],m['gan2_true']
+    return dict(clips=m['n'], accuracy=g['accuracy']['value'], balanced=g['balanced']['value'],
+                chance=g['balanced']['chance'], gan2_true=t['balanced']['value'], originals=m['originals']['balanced']['value'],
+                spread=g['spread'], spread_gan2_true=t['spread'], precision=g['precision'], recall=g['recall'],
+                coverage=g['coverage'], frechet=g['frechet'], top1=m['topk_match']['1'], top1_chance=g['topk_chance']['1'])
+
+def cv_summary(runs:pd.DataFrame) -> pd.DataFrame:
+    "Mean, standard deviation, worst and best run of each metric over the runs (rows: `CV_COLUMNS`)."
+    cols = [c for c in CV_COLUMNS if c in runs]
+    worst = lambda c: runs[c].max() if c in LOWER_IS_BETTER else runs[c].min()
+    best = lambda c: runs[c].min() if c in LOWER_IS_BETTER else runs[c].max()
+    return pd.DataFrame({'metric': [CV_COLUMNS[c] for c in cols], 'mean': runs[cols].mean().values,
+                         'std': runs[cols].std(ddof=1).values, 'worst run': [worst(c) for c in cols],
+                         'best run': [best(c) for c in cols]}, index=cols)
+
+def pooled_clip_interval(clips:pd.DataFrame, # One row per run and clip: `clip`, `truth`, `pred`
+                         draws:int=2000, seed:int=0) -> dict:
+    "95% bootstrap intervals of plain and balanced accuracy over the distinct clips (each averaged over its runs)."
+    per = clips.assign(ok=(clips.truth == clips.pred).astype(float)).groupby('clip').agg(truth=('truth', 'first'),
+                                                                                         ok=('ok', 'mean'))
+    ok,truth = per.ok.to_numpy(),per.truth.to_numpy()
+    bal = lambda i: float(np.mean([ok[i][truth[i] == c].mean() for c in np.unique(truth[i])]))
+    return dict(clips=len(ok), accuracy=bootstrap_interval(lambda i: float(ok[i].mean()), len(ok), draws, seed=seed),
+                balanced=bootstrap_interval(bal, len(ok), draws, seed=seed))
+
+# %% ../nbs/16_pipeline.ipynb 25
+def _pct(v:float) -> str: return f"{v:.1%}"
+
+def cv_markdown(preset:str, runs:pd.DataFrame, summary:pd.DataFrame, pooled:dict, abl:pd.DataFrame|None=None) -> str:
+    "The cross-validation report: the headline sentence, the summary table, every run, and the ablations if any."
+    w = runs.loc[runs.balanced.idxmin()]
+    head = (f"Balanced class accuracy per clip of `{preset}`, mean over {len(runs)} runs ({runs.fold.nunique()} held-out "
+            f"folds x {runs.seed.nunique()} seeds): **{_pct(summary.loc['balanced', 'mean'])}** (standard deviation "
+            f"{_pct(summary.loc['balanced', 'std'])}; 95% interval over the {pooled['clips']} held-out clips "
+            f"{_pct(pooled['balanced'][0])} - {_pct(pooled['balanced'][1])}); worst run {_pct(w.balanced)} (fold "
+            f"{int(w.fold)}, seed {int(w.seed)}); chance {_pct(summary.loc['chance', 'mean'])}.")
+    parts = [f"# Cross-validation of `{preset}`", '', head, '', summary.set_index('metric').pipe(_md), '',
+             '## Every run', '', runs.set_index(['fold', 'seed']).pipe(_md), '']
+    if abl is not None: parts += ['## Ablations (mean and standard deviation over the runs)', '', abl.pipe(_md), '']
+    return '\n'.join(parts)
+
+def _md(df:pd.DataFrame) -> str:
+    "A table as markdown (3 decimals)."
+    cols = list(df.index.names if df.index.nlevels > 1 else [df.index.name or '']) + list(df.columns)
+    f = lambda v: f"{v:.3f}" if isinstance(v, (float, np.floating)) else str(v)
+    rows = [(list(i) if isinstance(i, tuple) else [i]) + list(r) for i,r in zip(df.index, df.itertuples(index=False))]
+    return '\n'.join(['| ' + ' | '.join(map(str, cols)) + ' |', '|' + '---|'*len(cols)]
+                     + ['| ' + ' | '.join(f(v) for v in r) + ' |' for r in rows])
+
+# %% ../nbs/16_pipeline.ipynb 26
+def ablation_summary(tables:list, # `run_ablations` tables (one per run), or rows with the same columns
+                    ) -> pd.DataFrame:
+    "Mean and standard deviation of each ablation metric over the runs' tables, one row per variant."
+    both = pd.concat(tables)
+    g = both.groupby(level=0, sort=False)
+    cols = ['class accuracy', 'balanced accuracy', 'spread ratio', 'coverage', 'Fréchet distance']
+    out = pd.concat({'mean': g[cols].mean(), 'std': g[cols].std(ddof=1)}, axis=1)
+    out.columns = [f"{c} ({s})" for s,c in out.columns]
+    return out.assign(runs=g.size())
+
+@delegates(train, but=['preset', 'out', 'networks', 'evaluate', 'until', 'held_out'])
+def cross_validate(preset:str|Preset='natural', # Preset name, preset JSON file or `Preset` (its split must be 'source')
+                   out:str|Path='runs/natural-cv', # Folder of the runs (`fold{F}-seed{S}`) and of `crossval.md`
+                   folds=(1, 2, 3, 4), # Folds held out, one run each (`curation.held_out_fold`)
+                   seeds=(42, 1, 2), # Seeds, one run each (the preset's `seed`)
+                   ablations:bool=False, # Also train and score the ablations of every run (`run_ablations`)
+                   networks:Callable|None=None, # `preset -> {role: network}` (default: the preset's networks)
+                   quiet:bool=True, # Print one line per run only
+                   **kwargs) -> dict:
+    "Train and evaluate a preset with each fold held out and each seed; write and return the tables."
+    base = get_preset(preset) if not isinstance(preset, Preset) else preset
+    if base.curation.split != 'source':
+        raise UsageError(f"cross-validation holds out the source's folds: preset {base.name!r} has curation.split="
+                         f"{base.curation.split!r}, not 'source'")
+    out = Path(out); recs,clips,abl = [],[],[]
+    for fold in folds:
+        for seed in seeds:
+            cfg = base.update(**{'curation.held_out_fold': int(fold), 'seed': int(seed)})
+            t0 = time.perf_counter()
+            run = train(cfg, out/f'fold{fold}-seed{seed}', networks=networks(cfg) if networks else None, quiet=quiet,
+                        **kwargs)
+            m = json.loads((run/'report'/'metrics.json').read_text())
+            recs.append(dict(fold=int(fold), seed=int(seed), **cv_record(m), seconds=round(time.perf_counter() - t0)))
+            clips.append(pd.DataFrame(m['clip_predictions']).assign(fold=fold, seed=seed))
+            if ablations: abl.append(run_ablations(run))
+            print(f"fold {fold} seed {seed}: balanced {recs[-1]['balanced']:.1%}, accuracy {recs[-1]['accuracy']:.1%} "
+                  f"({m['n']} clips, {recs[-1]['seconds']} s)", flush=True)
+    runs = pd.DataFrame(recs)
+    summary,pooled = cv_summary(runs),pooled_clip_interval(pd.concat(clips))
+    abl_table = ablation_summary(abl) if abl else None
+    with atomic_write(out/'crossval.csv') as t: runs.to_csv(t, index=False)
+    with atomic_write(out/'crossval.md') as t: t.write_text(cv_markdown(base.name, runs, summary, pooled, abl_table))
+    if abl_table is not None:
+        with atomic_write(out/'ablations.csv') as t: abl_table.to_csv(t)
+    return dict(runs=runs, summary=summary, pooled=pooled, ablations=abl_table)

@@ -103,6 +103,7 @@ def test_train_generate_evaluate(s2i, tmp_path, data_dir):
     assert r.returncode == 0, r.stderr
     m = json.loads((tmp_path/'rep'/'metrics.json').read_text())
     assert m['n'] == 150 and 0 <= m['class_accuracy'] <= 1 and set(m['topk_match']) == {'1', '3', '5', '10'}
+    for row in ('class accuracy per clip', 'balanced class accuracy', '95% interval', 'chance'): assert row in r.stdout, r.stdout
     # bad input: one line per unusable file with its reason, exit code 1; nothing written when none is usable
     (tmp_path/'noise.txt').write_text('not a sound'); (tmp_path/'empty.wav').write_bytes(b'')
     for args, msg in [((tmp_path/'noise.txt',), 'noise.txt'), ((tmp_path/'missing.wav',), 'missing.wav')]:

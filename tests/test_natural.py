@@ -4,6 +4,11 @@ import numpy as np, pandas as pd, pytest, soundfile as sf
 from PIL import Image
 from conftest import run
 
+def small_nets():
+    "Image networks and evaluation classifier trained on a slice of CIFAR-10 (a test config, not the preset's)."
+    from s2i_nb.natural import NaturalNetsConfig
+    return NaturalNetsConfig(epochs_image=2, train_per_class=400, epochs_judge=1, judge_per_class=300, judge_bs=64)
+
 @pytest.fixture(scope='module')
 def natural_run(tmp_path_factory):
     "Every stage of `train` on a few clips per category and fold, with small image networks (a test config)."
@@ -17,8 +22,7 @@ def natural_run(tmp_path_factory):
     cfg = get_preset('natural').set('multimodal.epochs=3', 'gan2.epochs=1', 'gan1.epochs=1', 'curation.pairs_per_class=4')
     register_source('natural-slice', lambda c, data=None, **kw: NaturalPairs(data, c, clips_per_category=2,
                                                                              images_per_class=24, distractor_images=1))
-    nets = preset_networks(cfg, roles=list(ROLES), nets_cfg=NaturalNetsConfig(epochs_image=2, epochs_eval=2,
-                                                                              train_per_class=400))
+    nets = preset_networks(cfg, roles=list(ROLES), nets_cfg=small_nets())
     out = train(cfg, root/'run', source='natural-slice', networks=nets, evaluate=False, quiet=True, workers=0)
     metrics = evaluate_run(out, clf=nets.pop('eval_classifier'), quiet=True)
     return out, metrics
@@ -34,7 +38,12 @@ def test_natural_stages(natural_run):
     assert set(man.label.dropna()) <= {'airplane', 'automobile', 'bird', 'cat', 'dog', 'frog'}
     spec = json.loads((out/'s2i.json').read_text())
     assert spec['preset']['name'] == 'natural' and spec['preset']['features']['sound_extractor'] == 'soundnet_pool5_mean'
-    assert m['n'] == int((kept.split == 'valid').sum()) and 0 <= m['class_accuracy'] <= 1
+    valid = kept[kept.split == 'valid']
+    assert m['n_pairs'] == len(valid) and m['n'] == valid.sound.nunique() < len(valid)   # clips, each scored once
+    assert 0 <= m['class_accuracy'] <= 1 and m['generated']['balanced']['ci'][0] <= m['balanced_accuracy']
+    assert set(m['classifier_accuracy']) >= {'accuracy', 'blurred', '16px'}
+    summary = (out/'report'/'summary.md').read_text()
+    assert 'blurred' in summary and '95% interval' in summary and 'chance' in summary
     assert np.isfinite(m['frechet']) and np.isfinite(m['kid'])
     assert (out/'report'/'examples.png').stat().st_size > 5_000
 
@@ -55,3 +64,22 @@ def test_natural_generate_any_recording(natural_run, s2i, tmp_path, data_dir):
     for p in imgs:
         im = Image.open(p)
         assert im.size == (32, 32) and im.mode == 'RGB'
+
+def test_natural_crossval(natural_run, tmp_path):
+    "Two held-out folds, one seed each, on the slice: one row per run, the mean, the worst run and the chance."
+    from s2i_nb.core import get_preset
+    from s2i_nb.networks import preset_networks, ROLES
+    from s2i_nb.pipeline import cross_validate
+    cfg = get_preset('natural').set('multimodal.epochs=2', 'gan2.epochs=1', 'gan1.epochs=1', 'curation.pairs_per_class=4')
+    res = cross_validate(cfg, tmp_path/'cv', folds=(3, 4), seeds=(1,), source='natural-slice', workers=0,
+                         networks=lambda c: preset_networks(c, roles=list(ROLES), nets_cfg=small_nets()))
+    runs = res['runs']
+    assert list(zip(runs.fold, runs.seed)) == [(3, 1), (4, 1)]
+    for f in (3, 4):   # each run held out its own fold, and only it
+        man = pd.read_csv(tmp_path/'cv'/f'fold{f}-seed1'/'curation'/'manifest.csv')
+        assert set(man[man.kept & (man.split == 'valid')].group) == {f'fold{f}'}
+    s = res['summary']
+    assert abs(s.loc['balanced', 'mean'] - runs.balanced.mean()) < 1e-9 and s.loc['balanced', 'worst run'] == runs.balanced.min()
+    assert res['pooled']['clips'] == runs.clips.sum()   # the folds' clips are disjoint
+    md = (tmp_path/'cv'/'crossval.md').read_text()
+    assert 'mean over 2 runs' in md and 'worst run' in md and 'chance' in md
