@@ -149,7 +149,8 @@ def manifold_scores(real:np.ndarray, fake:np.ndarray, # Feature rows of real pho
                     k:int=3) -> dict:
     "Precision, recall, density and coverage of the generated set (the `prdc` package), k nearest neighbours."
     import prdc, contextlib, io
-    if min(len(real), len(fake)) <= k: return {m: float('nan') for m in ('precision', 'recall', 'density', 'coverage')}
+    if min(len(real), len(fake)) < k + 2:   # prdc needs k + 1 neighbours besides each row
+        return {m: float('nan') for m in ('precision', 'recall', 'density', 'coverage')}
     with contextlib.redirect_stdout(io.StringIO()):   # prdc prints the set sizes
         res = prdc.compute_prdc(np.asarray(real, np.float32), np.asarray(fake, np.float32), nearest_k=k)
     return {m: float(v) for m,v in res.items()}
