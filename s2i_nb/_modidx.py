@@ -184,6 +184,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': 'http://127
                                     's2i_nb.distributed.weights_digest': ('distributed.html#weights_digest', 's2i_nb/distributed.py'),
                                     's2i_nb.distributed.world_size': ('distributed.html#world_size', 's2i_nb/distributed.py')},
             's2i_nb.evaluation': { 's2i_nb.evaluation._ci': ('evaluation.html#_ci', 's2i_nb/evaluation.py'),
+                                   's2i_nb.evaluation._distance': ('evaluation.html#_distance', 's2i_nb/evaluation.py'),
                                    's2i_nb.evaluation._ks': ('evaluation.html#_ks', 's2i_nb/evaluation.py'),
                                    's2i_nb.evaluation._md_table': ('evaluation.html#_md_table', 's2i_nb/evaluation.py'),
                                    's2i_nb.evaluation._pct': ('evaluation.html#_pct', 's2i_nb/evaluation.py'),

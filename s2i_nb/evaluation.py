@@ -5,6 +5,7 @@
 # %% ../nbs/15_evaluation.ipynb 2
 from __future__ import annotations
 import json, shutil, hashlib
+from typing import Callable
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 import matplotlib.pyplot as plt
@@ -71,6 +72,10 @@ def plot_examples(waves:np.ndarray, generated, originals, labels, sr:int, per_cl
 # %% ../nbs/15_evaluation.ipynb 10
 def _ks(clf:Classifier) -> list: return [k for k in TOP_KS if k <= len(clf.vocab)]
 
+def _distance(f:Callable, a:np.ndarray, b:np.ndarray, **kw) -> float:
+    "A distance between two feature sets, or NaN when either has fewer than two rows (a single held-out clip)."
+    return f(a, b, **kw) if min(len(a), len(b)) > 1 else float('nan')
+
 def describe_images(clf:Classifier, images) -> dict:
     "Top-k class names (k up to 10) and penultimate features of images (tensors in [-1, 1] or PIL), converted once."
     ims = to_pil(images) if isinstance(images, torch.Tensor) else list(images)
@@ -93,8 +98,8 @@ def score_images(clf:Classifier, generated, # One picture per clip: images, or `
                 topk_match={str(k): v for k,v in clip_topk_match(g['top'], o['top'], clip_of, ks).items()},
                 topk_chance={str(k): v for k,v in mismatched_topk_match(g['top'], o['top'], clip_of, ks,
                                                                         seed=seed).items()},
-                frechet=frechet_distance(g['features'], o['features']),
-                kid=kernel_distance(g['features'], o['features'], seed=len(truth)),
+                frechet=_distance(frechet_distance, g['features'], o['features']),
+                kid=_distance(kernel_distance, g['features'], o['features'], seed=len(truth)),
                 spread=spread_ratio(g['features'], truth, o['features'], truth[clip_of]),
                 **manifold_scores(o['features'], g['features']), pred=pred)
 

@@ -44,7 +44,7 @@ def test_natural_stages(natural_run):
     assert set(m['classifier_accuracy']) >= {'accuracy', 'blurred', '16px'}
     summary = (out/'report'/'summary.md').read_text()
     assert 'blurred' in summary and '95% interval' in summary and 'chance' in summary
-    assert np.isfinite(m['frechet']) and np.isfinite(m['kid'])
+    assert (np.isfinite(m['frechet']) and np.isfinite(m['kid'])) or m['n'] < 2   # one clip: no distance to measure
     assert (out/'report'/'examples.png').stat().st_size > 5_000
 
 def test_natural_generate_any_recording(natural_run, s2i, tmp_path, data_dir):
