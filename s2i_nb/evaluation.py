@@ -25,7 +25,8 @@ from .inference import SoundToImage
 
 # %% auto 0
 __all__ = ['PAPER_TOPK', 'classifier_features', 'plot_confusion', 'plot_examples', 'describe_images', 'score_images',
-           'check_held_out', 'clip_index', 'evaluate_run', 'report_lines', 'fresh_folder', 'run_ablations']
+           'check_held_out', 'md_table', 'pct', 'clip_index', 'evaluate_run', 'report_lines', 'fresh_folder',
+           'run_ablations']
 
 # %% ../nbs/15_evaluation.ipynb 6
 @torch.no_grad()
@@ -116,25 +117,27 @@ def check_held_out(man:pd.DataFrame, # A curated manifest (`kept`, `split`, `sou
 # %% ../nbs/15_evaluation.ipynb 16
 PAPER_TOPK = {1: 0.0165, 3: 0.089, 5: 0.1604, 10: 0.3192}
 
-def _md_table(df:pd.DataFrame) -> str:
-    "A DataFrame as a markdown table (floats to 3 places)."
-    fmt = lambda v: f"{v:.3f}" if isinstance(v, float) else str(v)
-    cols = [df.index.name or ''] + list(df.columns)
-    lines = ['| ' + ' | '.join(cols) + ' |', '|' + '---|'*len(cols)]
-    return '\n'.join(lines + ['| ' + ' | '.join([str(i)] + [fmt(v) for v in r]) + ' |'
-                              for i,r in zip(df.index, df.itertuples(index=False))])
+def md_table(df:pd.DataFrame) -> str:
+    "A DataFrame as a markdown table (floats to 3 places; a multi-index as several columns)."
+    fmt = lambda v: f"{v:.3f}" if isinstance(v, (float, np.floating)) else str(v)
+    cols = [n or '' for n in df.index.names] + list(df.columns)
+    rows = [(list(i) if isinstance(i, tuple) else [i]) + list(r) for i,r in zip(df.index, df.itertuples(index=False))]
+    return '\n'.join(['| ' + ' | '.join(map(str, cols)) + ' |', '|' + '---|'*len(cols)]
+                     + ['| ' + ' | '.join(fmt(v) for v in r) + ' |' for r in rows])
 
-def _pct(v) -> str: return '-' if v is None or v != v else f"{v:.1%}"
-def _ci(r:dict) -> str: return f"{_pct(r['ci'][0])} - {_pct(r['ci'][1])}"
+def pct(v) -> str:
+    "A share as a percentage with one decimal; '-' for a missing value."
+    return '-' if v is None or v != v else f"{v:.1%}"
+def _ci(r:dict) -> str: return f"{pct(r['ci'][0])} - {pct(r['ci'][1])}"
 
 def _row(name:str, r:dict) -> str:
     "A report row: value, interval and chance of an `accuracy_report` entry."
-    return f"| {name} | {_pct(r['value'])} | {_ci(r)} | {_pct(r['chance'])} |"
+    return f"| {name} | {pct(r['value'])} | {_ci(r)} | {pct(r['chance'])} |"
 
 def _summary_md(m:dict, table:pd.DataFrame) -> str:
     g,t,o = m['generated'],m['gan2_true'],m['originals']
-    tk = lambda d: ' | '.join(_pct(d.get(str(k))) for k in TOP_KS)   # k beyond the classes: -
-    rob = [f"| {k} | {_pct(v)} |" for k,v in (m.get('classifier_accuracy') or {}).items()]
+    tk = lambda d: ' | '.join(pct(d.get(str(k))) for k in TOP_KS)   # k beyond the classes: -
+    rob = [f"| {k} | {pct(v)} |" for k,v in (m.get('classifier_accuracy') or {}).items()]
     return '\n'.join([f"# Evaluation of `{m['run']}`", '',
         f"{m['n']} held-out clips ({m['n_pairs']} pairs), preset `{m['preset']}`, evaluation classifier "
         f"`{m['classifier']}`; intervals: 95% bootstrap over clips "
@@ -153,7 +156,7 @@ def _summary_md(m:dict, table:pd.DataFrame) -> str:
         f"| this run (per clip) | {tk(g['topk_match'])} |", f"| chance: another clip's originals | {tk(g['topk_chance'])} |",
         f"| paper (52 classes, per pair) | {tk({str(k): v for k,v in PAPER_TOPK.items()})} |", '',
         *(['| evaluation classifier on held-out real photos | accuracy |', '|---|---|', *rob, ''] if rob else []),
-        'Per class (clips):', '', _md_table(table), '',
+        'Per class (clips):', '', md_table(table), '',
         '![confusion](confusion.png)', '', '![examples](examples.png)', ''])
 
 def _scores(s:dict) -> dict: return {k: v for k,v in s.items() if k not in ('pred',)}

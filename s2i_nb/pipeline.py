@@ -23,7 +23,7 @@ from .multimodal import multimodal_learner, fit_multimodal, export_multimodal, s
 from .gan_nets import load_gan
 from .feat2img import train_gan2
 from .snd2feat import train_gan1
-from .evaluation import evaluate_run, run_ablations, bootstrap_interval
+from .evaluation import evaluate_run, run_ablations, bootstrap_interval, md_table, pct
 
 # %% auto 0
 __all__ = ['STAGES', 'STAGE_FNS', 'CV_COLUMNS', 'LOWER_IS_BETTER', 'stage_key', 'pairs_digest', 'stage_done', 'upstream_digest',
@@ -253,28 +253,18 @@ def pooled_clip_interval(clips:pd.DataFrame, # One row per run and clip: `clip`,
                 balanced=bootstrap_interval(bal, len(ok), draws, seed=seed))
 
 # %% ../nbs/16_pipeline.ipynb 25
-def _pct(v:float) -> str: return f"{v:.1%}"
-
 def cv_markdown(preset:str, runs:pd.DataFrame, summary:pd.DataFrame, pooled:dict, abl:pd.DataFrame|None=None) -> str:
     "The cross-validation report: the headline sentence, the summary table, every run, and the ablations if any."
     w = runs.loc[runs.balanced.idxmin()]
     head = (f"Balanced class accuracy per clip of `{preset}`, mean over {len(runs)} runs ({runs.fold.nunique()} held-out "
-            f"folds x {runs.seed.nunique()} seeds): **{_pct(summary.loc['balanced', 'mean'])}** (standard deviation "
-            f"{_pct(summary.loc['balanced', 'std'])}; 95% interval over the {pooled['clips']} held-out clips "
-            f"{_pct(pooled['balanced'][0])} - {_pct(pooled['balanced'][1])}); worst run {_pct(w.balanced)} (fold "
-            f"{int(w.fold)}, seed {int(w.seed)}); chance {_pct(summary.loc['chance', 'mean'])}.")
-    parts = [f"# Cross-validation of `{preset}`", '', head, '', summary.set_index('metric').pipe(_md), '',
-             '## Every run', '', runs.set_index(['fold', 'seed']).pipe(_md), '']
-    if abl is not None: parts += ['## Ablations (mean and standard deviation over the runs)', '', abl.pipe(_md), '']
+            f"folds x {runs.seed.nunique()} seeds): **{pct(summary.loc['balanced', 'mean'])}** (standard deviation "
+            f"{pct(summary.loc['balanced', 'std'])}; 95% interval over the {pooled['clips']} held-out clips "
+            f"{pct(pooled['balanced'][0])} - {pct(pooled['balanced'][1])}); worst run {pct(w.balanced)} (fold "
+            f"{int(w.fold)}, seed {int(w.seed)}); chance {pct(summary.loc['chance', 'mean'])}.")
+    parts = [f"# Cross-validation of `{preset}`", '', head, '', summary.set_index('metric').pipe(md_table), '',
+             '## Every run', '', runs.set_index(['fold', 'seed']).pipe(md_table), '']
+    if abl is not None: parts += ['## Ablations (mean and standard deviation over the runs)', '', abl.pipe(md_table), '']
     return '\n'.join(parts)
-
-def _md(df:pd.DataFrame) -> str:
-    "A table as markdown (3 decimals)."
-    cols = list(df.index.names if df.index.nlevels > 1 else [df.index.name or '']) + list(df.columns)
-    f = lambda v: f"{v:.3f}" if isinstance(v, (float, np.floating)) else str(v)
-    rows = [(list(i) if isinstance(i, tuple) else [i]) + list(r) for i,r in zip(df.index, df.itertuples(index=False))]
-    return '\n'.join(['| ' + ' | '.join(map(str, cols)) + ' |', '|' + '---|'*len(cols)]
-                     + ['| ' + ' | '.join(f(v) for v in r) + ' |' for r in rows])
 
 # %% ../nbs/16_pipeline.ipynb 26
 def ablation_summary(tables:list, # `run_ablations` tables (one per run), or rows with the same columns
