@@ -17,7 +17,7 @@ warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated',
 # %% auto 0
 __all__ = ['PRESETS', 'DEFAULT_PRESET', 'UsageError', 'in_terminal', 'get_device', 'seed_everything', 'infer', 'torch_threads',
            's2i_home', 'atomic_write', 'AudioConfig', 'ImageConfig', 'FeatureConfig', 'CurationConfig',
-           'MultimodalConfig', 'GANConfig', 'Preset', 'get_preset']
+           'MultimodalConfig', 'GANConfig', 'Preset', 'json_digest', 'get_preset']
 
 # %% ../nbs/00_core.ipynb 7
 class UsageError(ValueError):
@@ -171,6 +171,9 @@ class GANConfig:
     betas:tuple=(0.5, 0.999) # Adam betas (pix2pix)
     epochs:int=200 # Training epochs (pix2pix's: on each batch one critic step, then one generator step)
     bs:int=1 # Batch size (pix2pix default)
+    train_on:str='pairs' # GAN 2's images: 'pairs' (the curated pairs', the paper) or 'collection' (every photo of the source)
+    nz:int=0 # Noise channels beside the condition (0: none, the paper): each draw of the noise gives its own output
+    draws:int=1 # With noise: the L1 term is the smallest over this many draws (best of n), so outputs spread, not average
 
 @dataclass
 class Preset:
@@ -196,8 +199,13 @@ def validate(self:Preset) -> Preset:
         raise UsageError(f"features.grid*upsample={f.grid*f.upsample} != image.size={im.size}")
     for name in ('gan1','gan2'):
         if 2**getattr(self,name).n_down != im.size: raise UsageError(f"2**{name}.n_down != image.size={im.size}")
-        if getattr(self,name).norm not in ('batch','instance'):
-            raise UsageError(f"{name}.norm must be 'batch' or 'instance', not {getattr(self,name).norm!r}")
+        g = getattr(self,name)
+        if g.norm not in ('batch','instance'): raise UsageError(f"{name}.norm must be 'batch' or 'instance', not {g.norm!r}")
+        if g.draws < 1 or g.nz < 0: raise UsageError(f"{name}.draws must be at least 1 and {name}.nz at least 0")
+        if g.draws > 1 and not g.nz: raise UsageError(f"{name}.draws={g.draws} needs noise to draw from: set {name}.nz")
+    if self.gan2.train_on not in ('pairs','collection'):
+        raise UsageError(f"gan2.train_on must be 'pairs' or 'collection', not {self.gan2.train_on!r}")
+    if self.gan1.train_on != 'pairs': raise UsageError("gan1.train_on must be 'pairs': GAN 1 learns from sounds")
     if self.curation.split not in ('stratified','source'):
         raise UsageError(f"curation.split must be 'stratified' or 'source', not {self.curation.split!r}")
     if self.audio.pad not in ('tile','zero'):
@@ -231,12 +239,16 @@ def from_dict(cls:Preset, d:dict) -> Preset:
     "Build a preset from nested dicts (as written by `to_dict` or read from JSON)."
     return _from_dict(cls, d).validate()
 
+def json_digest(d, # Anything `json.dumps` writes
+                n:int=12) -> str: # Hex digits kept
+    "Short SHA-256 of `d` as sorted JSON: the name of a cache entry made from `d`."
+    return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:n]
+
 @patch
 def hash(self:Preset, *keys:str) -> str:
     "Short digest of the whole preset, or of the named sections only (e.g. 'audio', 'features')."
     d = self.to_dict()
-    if keys: d = {k:d[k] for k in keys}
-    return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
+    return json_digest({k:d[k] for k in keys} if keys else d)
 
 @patch
 def save(self:Preset, path:str|Path) -> Path:

@@ -62,11 +62,15 @@ class PairSource:
         p = self.pairs[i]
         return self.load_image(p), self.load_sound(p)
 
+    def collection(self) -> tuple[np.ndarray, np.ndarray]:
+        "Every photo of the source's collection beside the pairs, `(n, H, W, C)` uint8, and its class names (for GAN 2)."
+        raise UsageError(f"{type(self).__name__} has no photo collection to train GAN 2 on: use gan2.train_on='pairs'")
+
     def to_df(self) -> pd.DataFrame:
         "The pairs as a table (one row per pair)."
         return pd.DataFrame([asdict(p) for p in self.pairs], columns=[f.name for f in fields(Pair)])
 
-# %% ../nbs/04_data.ipynb 10
+# %% ../nbs/04_data.ipynb 12
 def load_all(src:PairSource, # Any pair source
              idxs=None, # Which pairs (all by default)
             ) -> tuple[list, pd.DataFrame]:
@@ -77,7 +81,7 @@ def load_all(src:PairSource, # Any pair source
         except MediaError as e: bad.append(dict(idx=i, id=src[i].id, path=str(e.path), reason=e.reason))
     return ok, pd.DataFrame(bad, columns=['idx','id','path','reason'])
 
-# %% ../nbs/04_data.ipynb 12
+# %% ../nbs/04_data.ipynb 14
 class VideoFolder(PairSource):
     "Pairs from every video under `path`: one frame and the audio track of each."
     def __init__(self, path:str|Path, # Folder searched recursively
@@ -93,7 +97,7 @@ class VideoFolder(PairSource):
                       label=p.parent.name if label_from_folder else None) for p in files]
         super().__init__(pairs, cfg)
 
-# %% ../nbs/04_data.ipynb 14
+# %% ../nbs/04_data.ipynb 16
 class PairsTable(PairSource):
     "Pairs from a CSV of (image, sound) paths, or from a folder of files sharing a stem."
     def __init__(self, path:str|Path, # CSV file, or folder of same-stem image and sound files
@@ -123,7 +127,7 @@ class PairsTable(PairSource):
         return [Pair(id=str(k.relative_to(path)), sound=str(snds[k]), image=str(imgs[k]), source=str(k))
                 for k in sorted(imgs.keys() & snds.keys())]
 
-# %% ../nbs/04_data.ipynb 16
+# %% ../nbs/04_data.ipynb 18
 def mnist_parts(labels:np.ndarray, # MNIST labels
                 n_pairs:dict, # Images needed for pairs, per class
                 seed:int=42, # Seed of the split
@@ -141,7 +145,7 @@ def mnist_parts(labels:np.ndarray, # MNIST labels
     parts['A'],parts['B'] = np.sort(np.concatenate(parts['A'])),np.sort(np.concatenate(parts['B']))
     return parts
 
-# %% ../nbs/04_data.ipynb 18
+# %% ../nbs/04_data.ipynb 20
 def derange_by_label(labels:np.ndarray, # Label of each item
                      rng:np.random.Generator, # Random generator
                      max_iter:int=10_000, # Give up after this many repairs
@@ -157,7 +161,7 @@ def derange_by_label(labels:np.ndarray, # Label of each item
         if labels[p[j]] != labels[i] and labels[p[i]] != labels[j]: p[i],p[j] = p[j],p[i]
     raise RuntimeError("could not derange the labels")
 
-# %% ../nbs/04_data.ipynb 20
+# %% ../nbs/04_data.ipynb 22
 class DigitsPairs(PairSource):
     "FSDD recordings paired with MNIST images, a fraction of them deliberately mismatched."
     def __init__(self, path:str|Path|None=None, # Data folder (see `find_data`)
@@ -195,7 +199,7 @@ class DigitsPairs(PairSource):
         im = Image.fromarray(x, 'L')
         return im.convert(self.cfg.image.mode)
 
-# %% ../nbs/04_data.ipynb 26
+# %% ../nbs/04_data.ipynb 28
 class PairInputs(Dataset):
     "Prepared inputs of some pairs of a source (one modality or both); a pair that fails to load yields its error."
     def __init__(self, src:PairSource, # The source
@@ -217,7 +221,7 @@ def collate_inputs(items) -> tuple:
     xs = [torch.stack([o[1][m] for o in ok]) for m in range(len(ok[0][1]))] if ok else None
     return [o[0] for o in ok], xs, [(o[0], o[2]) for o in items if o[2]]
 
-# %% ../nbs/04_data.ipynb 29
+# %% ../nbs/04_data.ipynb 31
 def show_pairs(src:PairSource, # Pair source
                idxs=None, # Pairs to show (the first 8 by default)
                n_fft:int=256, # FFT size of the spectrogram
@@ -237,7 +241,7 @@ def show_pairs(src:PairSource, # Pair source
     fig.tight_layout()
     return fig
 
-# %% ../nbs/04_data.ipynb 32
+# %% ../nbs/04_data.ipynb 34
 def summarise_pairs(src:PairSource) -> dict:
     "Counts of a pair source: pairs, per class, group and split, and the mismatch rate when known."
     df = src.to_df()
@@ -249,7 +253,7 @@ def summarise_pairs(src:PairSource) -> dict:
     if known.any(): s['mismatch_rate'] = float((df.sound_label[known] != df.image_label[known]).mean())
     return s
 
-# %% ../nbs/04_data.ipynb 39
+# %% ../nbs/04_data.ipynb 41
 class TarMember(io.BytesIO):
     "The bytes of one member of a tar shard, named `shard.tar#member` (in errors too)."
     def __init__(self, data:bytes, name:str): super().__init__(data); self.name = name
@@ -312,7 +316,7 @@ class TarShards(PairSource):
         "The bytes of the member `shard.tar#member` a pair names."
         return read_member(ref)
 
-# %% ../nbs/04_data.ipynb 43
+# %% ../nbs/04_data.ipynb 45
 SOURCES = {'digits': lambda cfg, data=None, **kw: DigitsPairs(data, cfg, **kw)} # Registered pair sources by name
 
 def register_source(name:str, # What `--source` (or a preset's `source`) says

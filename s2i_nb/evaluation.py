@@ -7,7 +7,7 @@ from __future__ import annotations
 import json, shutil, hashlib
 from typing import Callable
 from pathlib import Path
-import numpy as np, pandas as pd, torch
+import numpy as np, pandas as pd, torch, torch.nn.functional as F
 import matplotlib.pyplot as plt
 from .core import *
 from .media import log_spectrogram
@@ -17,16 +17,16 @@ from .networks import Classifier, preset_network, network_name
 import s2i_nb.natural  # registers the natural preset's evaluation classifier
 from .curation import read_manifest
 from .features import FeatureStore
-from .gan_nets import FeatureLayout, load_gan, generate, to_pil
+from .gan_nets import FeatureLayout, FeatureScaler, load_gan, generate, to_pil
 from .gan import gan_dls, ImageTarget, train_gan_stage
-from .feat2img import classify_images, train_gan2
+from .feat2img import classify_images, train_gan2, collection_gan2
 from .snd2feat import train_gan1, sound_to_image
 from .inference import SoundToImage
 
 # %% auto 0
-__all__ = ['PAPER_TOPK', 'classifier_features', 'plot_confusion', 'plot_examples', 'describe_images', 'score_images',
-           'check_held_out', 'md_table', 'pct', 'clip_index', 'evaluate_run', 'report_lines', 'fresh_folder',
-           'run_ablations']
+__all__ = ['PAPER_TOPK', 'ABLATIONS', 'classifier_features', 'plot_confusion', 'plot_examples', 'nearest_photos', 'plot_drawn',
+           'describe_images', 'score_images', 'check_held_out', 'md_table', 'pct', 'clip_index', 'evaluate_run',
+           'report_lines', 'fresh_folder', 'run_ablations']
 
 # %% ../nbs/15_evaluation.ipynb 6
 @torch.no_grad()
@@ -71,6 +71,33 @@ def plot_examples(waves:np.ndarray, generated, originals, labels, sr:int, per_cl
     return fig
 
 # %% ../nbs/15_evaluation.ipynb 10
+def nearest_photos(clf:Classifier, images, # PIL images or `(n, c, h, w)` in [-1, 1]
+                   photos:torch.Tensor, # Candidate photos `(m, c, h, w)` in [-1, 1] (e.g. the training collection)
+                  ) -> np.ndarray:
+    "Index in `photos` of the photo nearest each image in the evaluation classifier's features (cosine)."
+    a,b = (torch.from_numpy(classifier_features(clf, x)) for x in (images, photos))
+    return (F.normalize(a, dim=1) @ F.normalize(b, dim=1).T).argmax(1).numpy()
+
+def plot_drawn(images:list, # PIL images drawn from held-out clips
+               nearest:list, # PIL images: the nearest training photo of each
+               labels, # The class of each clip
+               per_class:int=8, classes:list|None=None):
+    "One row per class: `per_class` clips' pictures, each with its nearest training photo beside it (smaller, grey frame)."
+    labels = np.asarray(labels).astype(str); classes = classes or sorted(set(labels))
+    fig,axs = plt.subplots(len(classes), 2*per_class, figsize=(1.1*per_class, 0.62*len(classes)), squeeze=False,
+                           gridspec_kw=dict(width_ratios=[1, 0.6]*per_class, wspace=0.05, hspace=0.08))
+    for r,c in enumerate(classes):
+        idx = np.flatnonzero(labels == c)[:per_class]
+        for j in range(per_class):
+            for k,ims in ((0, images), (1, nearest)):
+                a = axs[r, 2*j + k]; a.set_xticks([]); a.set_yticks([])
+                if j < len(idx): a.imshow(ims[idx[j]], cmap='gray' if ims[idx[j]].mode == 'L' else None)
+                else: a.axis('off')
+                if k: a.spines[:].set_color('0.6')
+        axs[r, 0].set_ylabel(c, rotation=0, ha='right', va='center', fontsize=9)
+    return fig
+
+# %% ../nbs/15_evaluation.ipynb 12
 def _ks(clf:Classifier) -> list: return [k for k in TOP_KS if k <= len(clf.vocab)]
 
 def _distance(f:Callable, a:np.ndarray, b:np.ndarray, **kw) -> float:
@@ -104,7 +131,7 @@ def score_images(clf:Classifier, generated, # One picture per clip: images, or `
                 spread=spread_ratio(g['features'], truth, o['features'], truth[clip_of]),
                 **manifold_scores(o['features'], g['features']), pred=pred)
 
-# %% ../nbs/15_evaluation.ipynb 14
+# %% ../nbs/15_evaluation.ipynb 16
 def check_held_out(man:pd.DataFrame, # A curated manifest (`kept`, `split`, `sound` columns)
                    split:str='valid') -> pd.DataFrame:
     "The kept pairs, after refusing a split whose held-out clips are also heard in training (a leaky split)."
@@ -114,7 +141,7 @@ def check_held_out(man:pd.DataFrame, # A curated manifest (`kept`, `split`, `sou
                                 f"split, whose scores would be flattered (split by clip, source or fold instead)")
     return kept
 
-# %% ../nbs/15_evaluation.ipynb 16
+# %% ../nbs/15_evaluation.ipynb 18
 PAPER_TOPK = {1: 0.0165, 3: 0.089, 5: 0.1604, 10: 0.3192}
 
 def md_table(df:pd.DataFrame) -> str:
@@ -161,7 +188,7 @@ def _summary_md(m:dict, table:pd.DataFrame) -> str:
 
 def _scores(s:dict) -> dict: return {k: v for k,v in s.items() if k not in ('pred',)}
 
-# %% ../nbs/15_evaluation.ipynb 17
+# %% ../nbs/15_evaluation.ipynb 19
 def clip_index(sounds) -> tuple[np.ndarray, np.ndarray]:
     "For pairs' sound files: the first pair of each distinct clip (in order of appearance) and each pair's clip."
     sounds = np.asarray(sounds).astype(str)
@@ -234,7 +261,7 @@ def report_lines(m:dict) -> str:
                       f"coverage {g['coverage']:.2f}, top-1 match {m['topk_match']['1']:.1%} "
                       f"(chance {g['topk_chance']['1']:.1%})"])
 
-# %% ../nbs/15_evaluation.ipynb 25
+# %% ../nbs/15_evaluation.ipynb 29
 def fresh_folder(folder:str|Path, # A folder of work that belongs to one input
                  key:str, # What the work was made from (hashed)
                 ) -> Path:
@@ -245,9 +272,26 @@ def fresh_folder(folder:str|Path, # A folder of work that belongs to one input
     f.write_text(digest)
     return folder
 
+def _nearest_photos(feats:torch.Tensor, # `(n, dim)` image features
+                    folder:Path, # A collection GAN 2's folder (its `stores/`)
+                    scaler:FeatureScaler, ch:int, size:int) -> torch.Tensor:
+    "The collection photo whose feature is nearest each of `feats` (scaled L2), `(n, ch, size, size)` in [-1, 1]."
+    img,pix = FeatureStore(folder/'stores'/'image'),FeatureStore(folder/'stores'/'pixels')
+    bank = scaler.encode(torch.from_numpy(np.asarray(img.array, np.float32)))
+    idx = torch.cdist(scaler.encode(feats), bank).argmin(1).numpy()
+    return torch.from_numpy(np.asarray(pix.array[np.sort(idx)], np.float32)[np.argsort(np.argsort(idx))]).view(-1, ch, size, size)
+
+ABLATIONS = {'no_multimodal': 'without multimodal layers', 'one_gan': 'one GAN (multimodal sound feature -> image)',
+             'spectral_norm': 'spectral norm on both critics', 'gan2_pairs': "GAN 2 on the pairs' images (the paper)",
+             'no_noise': 'GAN 1 without noise (the paper)', 'paper_gans': "both GANs as the paper's (with the two above)",
+             'retrieval': "reference: the collection photo nearest GAN 1's feature"} # Variant -> its row in the table
+
 def run_ablations(run:str|Path, # A run folder written by `train`
                   out:str|Path|None=None, # Where the variants train (default: `run/ablations`)
-                  variants=('no_multimodal', 'one_gan', 'spectral_norm'), quiet:bool=True) -> pd.DataFrame:
+                  variants=tuple(ABLATIONS), # Which (`ABLATIONS`); those that do not apply to the run are left out
+                  quiet:bool=True,
+                  pairs_gan2:dict={'epochs': 20, 'bs': 16}, # `gan2_pairs`' settings (natural's before the collection)
+                 ) -> pd.DataFrame:
     "Retrain each variant of the method on a run's data and score it on the held-out clips; one row per variant."
     root = Path(run); spec = (root/'s2i.json').read_text()
     out = fresh_folder(out if out is not None else root/'ablations', spec)
@@ -267,24 +311,39 @@ def run_ablations(run:str|Path, # A run folder written by `train`
     truth = ds.labels().astype(str)[first]
     valid_feats = lambda store: torch.from_numpy(np.array(store.array[ds.rows[first]], np.float32))
     desc = describe_images(clf, orig)
+    seed_everything(cfg.seed)   # GAN 1's noise
     rows = {'full method': sound_to_image(g1, g2, valid_feats(mm))[0]}
     if 'no_multimodal' in variants:
         train_gan1(man, snd, img, cfg, out/'no_multimodal', g2.scaler, quiet=quiet)
         a1,_,_ = load_gan(out/'no_multimodal'/'gan1.pt')
-        rows['without multimodal layers'] = sound_to_image(a1, g2, valid_feats(snd))[0]
+        rows[ABLATIONS['no_multimodal']] = sound_to_image(a1, g2, valid_feats(snd))[0]
     if 'one_gan' in variants:
         dls = gan_dls(mm, pix, man, ImageTarget(ch, size), bs=cfg.gan2.bs, seed=cfg.seed)
         train_gan_stage(dls, cfg.gan2, FeatureLayout.from_preset(cfg), ch, out/'one_gan', 'gan', seed=cfg.seed,
                         quiet=quiet)
         one,_,_ = load_gan(out/'one_gan'/'gan.pt')
-        rows['one GAN (multimodal sound feature -> image)'] = generate(one, valid_feats(mm))
+        rows[ABLATIONS['one_gan']] = generate(one, valid_feats(mm))
     if 'spectral_norm' in variants:
         sn = cfg.update(**{'gan1.spectral_norm': True, 'gan2.spectral_norm': True})
-        train_gan2(man, img, pix, sn, out/'sn_gan2', quiet=quiet)
-        s2,_,_ = load_gan(out/'sn_gan2'/'gan2.pt')
+        if sn.gan2.train_on == 'pairs': train_gan2(man, img, pix, sn, out/'sn_gan2', quiet=quiet)
+        s2,_,_ = load_gan(out/'sn_gan2'/'gan2.pt' if sn.gan2.train_on == 'pairs' else collection_gan2(
+            sn, pair_source(json.loads(spec)['source'], sn), preset_network(sn, 'image_extractor'), quiet=quiet))
         train_gan1(man, mm, img, sn, out/'sn_gan1', s2.scaler, quiet=quiet)
         s1,_,_ = load_gan(out/'sn_gan1'/'gan1.pt')
-        rows['spectral norm on both critics'] = sound_to_image(s1, s2, valid_feats(mm))[0]
+        rows[ABLATIONS['spectral_norm']] = sound_to_image(s1, s2, valid_feats(mm))[0]
+    if 'gan2_pairs' in variants and cfg.gan2.train_on == 'collection':
+        pc = cfg.update(**{'gan2.train_on': 'pairs', **{f'gan2.{k}': v for k,v in pairs_gan2.items()}})
+        train_gan2(man, img, pix, pc, out/'gan2_pairs', quiet=quiet)
+        p2 = load_gan(out/'gan2_pairs'/'gan2.pt')[0]
+        rows[ABLATIONS['gan2_pairs']] = sound_to_image(g1, p2, valid_feats(mm))[0]
+    if 'no_noise' in variants and cfg.gan1.nz:
+        train_gan1(man, mm, img, cfg.update(**{'gan1.nz': 0, 'gan1.draws': 1}), out/'no_noise', g2.scaler, quiet=quiet)
+        p1 = load_gan(out/'no_noise'/'gan1.pt')[0]
+        rows[ABLATIONS['no_noise']] = sound_to_image(p1, g2, valid_feats(mm))[0]
+        if ABLATIONS['gan2_pairs'] in rows: rows[ABLATIONS['paper_gans']] = sound_to_image(p1, p2, valid_feats(mm))[0]
+    if 'retrieval' in variants and cfg.gan2.train_on == 'collection':
+        folder = Path(json.loads((root/'gan2'/'done.json').read_text())['collection']).parent
+        rows[ABLATIONS['retrieval']] = _nearest_photos(sound_to_image(g1, g2, valid_feats(mm))[1], folder, g2.scaler, ch, size)
     recs = []
     for name,ims in rows.items():
         sc = score_images(clf, ims, desc, truth, clip_of)

@@ -4,18 +4,22 @@
 
 # %% ../nbs/12_feat2img.ipynb 2
 from __future__ import annotations
+from dataclasses import asdict
 from pathlib import Path
-import numpy as np, pandas as pd, torch
+import numpy as np, pandas as pd, torch, torch.nn as nn
+from PIL import Image
 from fastcore.meta import delegates
+from fastprogress.fastprogress import progress_bar
 from .core import *
-from .features import FeatureStore
-from .networks import Classifier
+from .data import PairSource
+from .features import FeatureStore, array_store, weights_hash
+from .networks import Classifier, get_extractor, network_name, pixels_extractor
 from .gan_nets import *
 from .gan import *
-from .distributed import Speed, rank_bs
+from .distributed import Speed, rank_bs, main_first, broadcast_object, is_main
 
 # %% auto 0
-__all__ = ['classify_images', 'class_accuracy', 'gan2_dls', 'train_gan2']
+__all__ = ['classify_images', 'class_accuracy', 'gan2_dls', 'train_gan2', 'collection_stores', 'collection_gan2']
 
 # %% ../nbs/12_feat2img.ipynb 6
 def classify_images(clf:Classifier, images:list|torch.Tensor, # PIL images, or `(n, c, h, w)` tensors in [-1, 1]
@@ -57,3 +61,44 @@ def train_gan2(manifest:pd.DataFrame, # Curated manifest
     return train_gan_stage(dls, cfg.gan2, FeatureLayout.from_preset(cfg), cfg.image.channels, out_dir, 'gan2',
                            epochs=epochs, seed=cfg.seed, quiet=quiet, speed=speed, cbs=cbs,
                            meta={'image_store': str(image_store.path)})
+
+# %% ../nbs/12_feat2img.ipynb 21
+def collection_stores(src:PairSource, # A source with a photo collection (`PairSource.collection`)
+                      model:nn.Module, # The image feature network
+                      folder:str|Path, # Where the stores go (`image/`, `pixels/`)
+                      n_valid:int=600, # Photos kept for the validation loss, spread evenly
+                      bs:int=256, quiet:bool=False) -> tuple[FeatureStore, FeatureStore, pd.DataFrame]:
+    "Image features and pixels of every photo of the collection as two feature stores, and a manifest of them."
+    x,y = src.collection()
+    cfg = src.cfg
+    ext,pix_ext = get_extractor(network_name(cfg, 'image_extractor')),pixels_extractor(cfg.image)
+    dev = next(model.parameters()).device
+    feats,pix = [],[]
+    with torch.inference_mode():
+        for i in progress_bar(range(0, len(x), bs), leave=False, display=not quiet and in_terminal()):
+            ims = [Image.fromarray(a.squeeze()).convert(cfg.image.mode) for a in x[i:i+bs]]
+            feats.append(ext.forward(model.eval(), torch.stack([ext.prep(im) for im in ims]).to(dev)).float().cpu())
+            pix.append(torch.stack([pix_ext.prep(im) for im in ims]).flatten(1).half())
+    ids = [f"photo-{i}" for i in range(len(x))]
+    split = np.where(np.arange(len(x)) % max(1, len(x)//n_valid) == 0, 'valid', 'train')
+    man = pd.DataFrame(dict(id=ids, kept=True, split=split, label=y.astype(str)))
+    meta = dict(preset=cfg.name, preset_hash=cfg.hash('audio', 'image'))
+    img = array_store(Path(folder)/'image', torch.cat(feats).numpy(), ids, extractor=ext.name, weights=weights_hash(model), **meta)
+    px = array_store(Path(folder)/'pixels', torch.cat(pix).numpy(), ids, extractor=pix_ext.name, **meta)
+    return img, px, man
+
+# %% ../nbs/12_feat2img.ipynb 22
+def collection_gan2(cfg:Preset, # The run's preset (its `gan2` settings; the seed is not used)
+                    src:PairSource, # The run's pair source (`PairSource.collection`)
+                    model:nn.Module, # The image feature network
+                    cache:str|Path|None=None, # Cache folder (default: `s2i_home('models')`)
+                    quiet:bool=False, device=None, speed:Speed|None=None, **kwargs) -> Path:
+    "GAN 2 trained on every photo of the source's collection, once per image network and settings (seed 0): its `gan2.pt`."
+    x,y = src.collection()
+    key = json_digest(dict(gan2=asdict(cfg.gan2), image=asdict(cfg.image), features=asdict(cfg.features),
+                           weights=weights_hash(model), photos=[len(x), json_digest(list(map(str, y)))]))
+    root = Path(cache or s2i_home('models'))/f"gan2-{cfg.name}-{key}"
+    if broadcast_object((root/'gan2.pt').is_file() if is_main() else None): return root/'gan2.pt'
+    with main_first(): img,pix,man = collection_stores(src, model.to(get_device(device)), root/'stores', quiet=quiet)
+    train_gan2(man, img, pix, cfg.update(seed=0), root, quiet=quiet, device=device, speed=speed, **kwargs)
+    return root/'gan2.pt'

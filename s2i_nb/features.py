@@ -17,8 +17,8 @@ from .networks import Extractor, get_extractor
 from .curation import read_manifest
 
 # %% auto 0
-__all__ = ['MATCH_KEYS', 'weights_hash', 'FeatureStore', 'extract_features', 'kept_rows', 'StorePairs', 'PairedFeatures',
-           'feature_dls']
+__all__ = ['MATCH_KEYS', 'weights_hash', 'FeatureStore', 'extract_features', 'array_store', 'kept_rows', 'StorePairs',
+           'PairedFeatures', 'feature_dls']
 
 # %% ../nbs/08_features.ipynb 7
 def weights_hash(model:nn.Module) -> str:
@@ -189,6 +189,24 @@ def extract_features(manifest:pd.DataFrame|str|Path, # Curated manifest (or its 
     return FeatureStore(out)
 
 # %% ../nbs/08_features.ipynb 36
+def array_store(path:str|Path, # The store folder (must not hold a store made differently)
+                a:np.ndarray, # `(n, dim)` features (float32 or float16)
+                ids:list, # One id per row
+                chunk_size:int=65536, # Rows per chunk marker
+                **meta) -> FeatureStore: # More metadata: `extractor`, `weights`, ... (the `MATCH_KEYS` it names)
+    "A complete feature store holding `a`: created (or reopened when it matches), filled, every chunk marked done."
+    if len(a) != len(ids): raise ValueError(f"{len(a)} rows but {len(ids)} ids")
+    if not np.isfinite(a).all(): raise ValueError(f"{path}: features are not finite (NaN or Inf)")
+    store = FeatureStore.create(path, dict(meta, dim=a.shape[1], dtype=str(a.dtype), n=len(a), ids=list(map(str, ids)),
+                                           chunk_size=chunk_size, manifest_hash=_manifest_hash(ids)))
+    if store.complete: return store
+    arr = np.load(store.path/'features.npy', mmap_mode='r+')
+    arr[:] = a
+    for c in range(store.n_chunks): _finish_chunk(store.path, arr, c, [])
+    del arr
+    return store
+
+# %% ../nbs/08_features.ipynb 39
 def kept_rows(stores:list, # Feature stores made from `manifest` (same pairs, same order)
               manifest:pd.DataFrame, split:str|None='train', # 'train', 'valid' or None for both
               vocab:list|None=None) -> tuple[np.ndarray, np.ndarray, list]:

@@ -14,7 +14,7 @@ from fastcore.basics import patch, noop, GetAttr
 from fastcore.meta import delegates
 from fastcore.foundation import L
 from fastai.data.core import DataLoaders, TfmdDL, Transform
-from fastai.callback.core import Callback, _inner_loop   # fastai's per-batch events
+from fastai.callback.core import Callback
 from fastai.learner import Learner
 from fastai.callback.schedule import ParamScheduler, combined_cos
 from fastai.callback.progress import CSVLogger  # (its module also patches Learner.no_bar)
@@ -63,16 +63,17 @@ class CondGANLoss(GANLoss):
     "pix2pix's losses for a conditional GAN whose critic sees `(output, condition)`."
     def __init__(self, gan_model:nn.Module, # fastai's `GANModule` (generator + critic)
                  l1_weight:float=100., # lambda of the L1 term
-                 critic_loss_weight:float=1.): # Weight on the critic's loss (paper: 0.001 for GAN 1)
+                 critic_loss_weight:float=1., # Weight on the critic's loss (paper: 0.001 for GAN 1)
+                 draws:int=1): # Best of n: the L1 term of each item is the smallest over this many noise draws
         super().__init__(None, None, gan_model)
-        self.l1_weight,self.critic_loss_weight = l1_weight,critic_loss_weight
+        self.l1_weight,self.critic_loss_weight,self.draws = l1_weight,critic_loss_weight,draws
         self.adv = self.l1 = self.gen_loss = self.crit_loss = torch.tensor(0.)
 
     def generator(self, output, target, cond):
         "Generator step: fool the critic on `(output, cond)` and stay near `target`."
         fake_pred = self.gan_model.critic(output, cond)
         self.adv = F.binary_cross_entropy_with_logits(fake_pred, torch.ones_like(fake_pred))
-        self.l1 = F.l1_loss(output, target)
+        self.l1 = F.l1_loss(output, target) if self.draws == 1 else self._best_l1(output, target, cond)
         self.gen_loss = self.adv + self.l1_weight*self.l1
         return self.gen_loss
 
@@ -84,12 +85,18 @@ class CondGANLoss(GANLoss):
                                                   bce(fake_pred, torch.zeros_like(fake_pred)))/2
         return self.crit_loss
 
+    def _best_l1(self, output, target, cond):
+        "Each item's smallest L1 over `output` and `draws - 1` more draws: only the nearest draw is pulled to the target."
+        l1 = (output - target).abs().flatten(1).mean(1)
+        for _ in range(self.draws - 1): l1 = torch.minimum(l1, (self.gan_model.generator(cond) - target).abs().flatten(1).mean(1))
+        return l1.mean()
+
     def _fake(self, cond):
         "The generator's output for `cond`: from a `CondGANModule` (which may keep it), else made without gradients."
         if isinstance(self.gan_model, CondGANModule): return self.gan_model.fake(cond)
         with torch.no_grad(): return self.gan_model.generator(cond)
 
-# %% ../nbs/11_gan.ipynb 16
+# %% ../nbs/11_gan.ipynb 18
 def pix2pix_adam(betas:tuple=(0.5, 0.999), # Adam's (beta1, beta2): pix2pix's
                  eps:float=1e-8, # Adam's epsilon: pix2pix's
                  impl:str='fused', # 'fused' or 'foreach' (PyTorch's kernels), 'fastai' (fastai's `Adam`)
@@ -99,7 +106,7 @@ def pix2pix_adam(betas:tuple=(0.5, 0.999), # Adam's (beta1, beta2): pix2pix's
     if impl not in ('fused', 'foreach'): raise ValueError(f"impl must be 'fused', 'foreach' or 'fastai', not {impl!r}")
     return partial(OptimWrapper, opt=partial(torch.optim.Adam, betas=betas, eps=eps, weight_decay=0., **{impl: True}))
 
-# %% ../nbs/11_gan.ipynb 20
+# %% ../nbs/11_gan.ipynb 22
 class CondGANTrainer(GANTrainer):
     "fastai's `GANTrainer` with pix2pix's iteration (one generator forward), inside DDP, keeping no copies of its own."
     def __init__(self, paired:bool=True, # A critic then a generator step on each batch, sharing the fake
@@ -179,11 +186,7 @@ class TrainActiveOnly(Callback):
         gt = self.learn.gan_trainer
         for p in (gt.critic if gt.gen_mode else gt.generator).parameters(): p.grad = None
 
-# %% ../nbs/11_gan.ipynb 22
-def _handles(cb:Callback, event_name:str) -> bool:
-    "Whether `cb` has a method for `event_name` (fastai calls `noop` for a callback that has none)."
-    return event_name in cb.__dict__ or getattr(type(cb), event_name, None) is not None
-
+# %% ../nbs/11_gan.ipynb 24
 def _skipped(learn:Learner) -> bool:
     "Whether the current epoch is one that a resumed fit skips (fastai's `SkipToEpoch`)."
     return learn.epoch < getattr(getattr(learn, 'skip_to_epoch', None), '_skip_to', 0)
@@ -220,6 +223,7 @@ class CondGANLearner(GANLearner):
                  generator:CondGenerator, critic:CondCritic,
                  l1_weight:float=100., # lambda of the L1 term
                  critic_loss_weight:float=1., # Weight on the critic's loss
+                 draws:int=1, # Best-of-n L1 over noise draws (`CondGANLoss`)
                  lr:float=2e-4, betas:tuple=(0.5, 0.999), eps:float=1e-8, # pix2pix's Adam
                  opt_impl:str='fused', # Adam's implementation (`pix2pix_adam`)
                  paired:bool=True, # pix2pix's iteration: critic then generator step on each batch, one generator forward
@@ -233,26 +237,16 @@ class CondGANLearner(GANLearner):
         self.add_cb(CondGANTrainer(paired, switch_eval=gt.switch_eval, clip=gt.clip, gen_first=gt.gen_first,
                                    show_img=False))
         self.model = CondGANModule(generator, critic)
-        self.loss_func = CondGANLoss(self.model, l1_weight, critic_loss_weight)
+        self.loss_func = CondGANLoss(self.model, l1_weight, critic_loss_weight, draws)
         Path(self.path).mkdir(parents=True, exist_ok=True)   # fastai's CSVLogger writes there without creating it
-        self._dispatch = ((), {})
-
-    def __call__(self, event_name):
-        "fastai's dispatch, except that a per-batch event goes only to the callbacks that handle it: the same calls."
-        if not isinstance(event_name, str) or event_name not in _inner_loop: return super().__call__(event_name)
-        cbs = tuple(self.cbs)   # holds the callbacks: none of their ids is reused while cached
-        if self._dispatch[0] != cbs: self._dispatch = (cbs, {})
-        cached = self._dispatch[1]
-        if event_name not in cached: cached[event_name] = [cb for cb in self.cbs.sorted('order') if _handles(cb, event_name)]
-        for cb in cached[event_name]: cb(event_name)
 
     @classmethod
     def from_config(cls, dls:DataLoaders, cfg:GANConfig, generator:CondGenerator, critic:CondCritic, **kwargs):
         "A learner with a `GANConfig`'s loss weights and optimiser."
         return cls(dls, generator, critic, l1_weight=cfg.l1_weight, critic_loss_weight=cfg.critic_loss_weight,
-                   lr=cfg.lr, betas=tuple(cfg.betas), **kwargs)
+                   draws=cfg.draws, lr=cfg.lr, betas=tuple(cfg.betas), **kwargs)
 
-# %% ../nbs/11_gan.ipynb 24
+# %% ../nbs/11_gan.ipynb 26
 def last_epoch(learn:Learner, fname:str='last') -> int:
     "The last epoch with a checkpoint in `learn`'s model folder, or -1."
     f = learn.path/learn.model_dir/f'{fname}.json'
@@ -277,7 +271,7 @@ def fit_gan(learn:CondGANLearner, n_epoch:int, lr:float|None=None,
     finally: gt.gen_first = first
     return learn
 
-# %% ../nbs/11_gan.ipynb 26
+# %% ../nbs/11_gan.ipynb 28
 class ImageTarget:
     "Stored pixel rows (`channels*size*size`, in [-1, 1]) -> `(channels, size, size)` images (one row or a batch)."
     def __init__(self, channels:int, size:int): self.shape = (channels, size, size)
@@ -345,7 +339,7 @@ def gan_dls(cond_store:FeatureStore, # The condition of each pair
     dls.vocab = trn.vocab
     return dls
 
-# %% ../nbs/11_gan.ipynb 30
+# %% ../nbs/11_gan.ipynb 32
 @patch
 def show_results(self:CondGANLearner, ds_idx:int=1, max_n:int=6, figsize=None,
                  titles=('condition', 'generated', 'target')):
@@ -365,7 +359,7 @@ def show_results(self:CondGANLearner, ds_idx:int=1, max_n:int=6, figsize=None,
     plt.tight_layout()
     return fig
 
-# %% ../nbs/11_gan.ipynb 32
+# %% ../nbs/11_gan.ipynb 34
 def train_gan_stage(dls:DataLoaders, # `gan_dls` of the stage
                     cfg:GANConfig, # The stage's settings
                     layout:FeatureLayout, # The condition's layout

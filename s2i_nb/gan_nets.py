@@ -155,12 +155,19 @@ def init_pix2pix(m:nn.Module, gain:float=0.02) -> nn.Module:
 
 # %% ../nbs/10_gan_nets.ipynb 28
 class CondGenerator(nn.Module):
-    "Raw feature vector -> scaled, laid out as a grid -> U-Net -> image (or feature grid) in [-1, 1]."
+    "Raw feature vector -> scaled, laid out as a grid (beside `nz` noise channels) -> U-Net -> image (or feature grid) in [-1, 1]."
     def __init__(self, layout:FeatureLayout, # How the condition is laid out
                  net:nn.Module, # The U-Net
-                 scaler:FeatureScaler): # The condition's scaling
+                 scaler:FeatureScaler, # The condition's scaling
+                 nz:int=0): # Noise channels (0: none, pix2pix)
         super().__init__(); store_attr()
-    def forward(self, feat:torch.Tensor) -> torch.Tensor: return self.net(self.layout.to_grid(self.scaler.encode(feat)))
+    def grid(self, feat:torch.Tensor, z:torch.Tensor|None=None) -> torch.Tensor:
+        "The U-Net's input: the condition's grid, then each item's noise `(bs, nz)` (default: drawn) as constant channels."
+        g = self.layout.to_grid(self.scaler.encode(feat))
+        if not self.nz: return g
+        if z is None: z = torch.randn(len(g), self.nz, device=g.device)
+        return torch.cat([g, z.to(g)[:, :, None, None].expand(-1, -1, *g.shape[-2:])], 1)
+    def forward(self, feat:torch.Tensor, z:torch.Tensor|None=None) -> torch.Tensor: return self.net(self.grid(feat, z))
 
 class CondCritic(nn.Module):
     "PatchGAN judging `(image, condition)`: the condition's grid is concatenated to the image; patch logits flattened."
@@ -174,11 +181,12 @@ class CondCritic(nn.Module):
 class FeatureGenerator(CondGenerator):
     "GAN 1's generator: its output is a feature grid, which `features` turns back into raw feature vectors."
     def __init__(self, layout:FeatureLayout, net:nn.Module, scaler:FeatureScaler,
-                 out_scaler:FeatureScaler): # Scaler of the target features (GAN 2's condition scaler)
-        super().__init__(layout, net, scaler); store_attr('out_scaler')
-    def features(self, feat:torch.Tensor) -> torch.Tensor:
-        "Raw condition features -> raw output features: grid averaged back to a vector, unscaled."
-        return self.out_scaler.decode(self.layout.from_grid(self(feat)))
+                 out_scaler:FeatureScaler, # Scaler of the target features (GAN 2's condition scaler)
+                 nz:int=0): # Noise channels
+        super().__init__(layout, net, scaler, nz); store_attr('out_scaler')
+    def features(self, feat:torch.Tensor, z:torch.Tensor|None=None) -> torch.Tensor:
+        "Raw condition features (and noise) -> raw output features: grid averaged back to a vector, unscaled."
+        return self.out_scaler.decode(self.layout.from_grid(self(feat, z)))
 
 def gan_nets(cfg:GANConfig, # The stage's settings
              layout:FeatureLayout, # How its condition is laid out
@@ -188,14 +196,14 @@ def gan_nets(cfg:GANConfig, # The stage's settings
             ) -> tuple[CondGenerator, CondCritic]:
     "The generator and critic of one stage, initialised as pix2pix does."
     scaler = scaler if scaler is not None else FeatureScaler(layout.dim)
-    net = init_pix2pix(unet_generator(1, out_ch, cfg.n_down, cfg.ngf, cfg.dropout, cfg.norm))
-    gen = (CondGenerator(layout, net, scaler) if out_scaler is None
-           else FeatureGenerator(layout, net, scaler, out_scaler))
+    net = init_pix2pix(unet_generator(1 + cfg.nz, out_ch, cfg.n_down, cfg.ngf, cfg.dropout, cfg.norm))
+    gen = (CondGenerator(layout, net, scaler, cfg.nz) if out_scaler is None
+           else FeatureGenerator(layout, net, scaler, out_scaler, cfg.nz))
     crit = CondCritic(layout, init_pix2pix(
         patch_critic(1 + out_ch, cfg.ndf, cfg.n_critic_layers, cfg.spectral_norm, cfg.norm)), scaler)
     return gen, crit
 
-# %% ../nbs/10_gan_nets.ipynb 33
+# %% ../nbs/10_gan_nets.ipynb 35
 def to_pil(images:torch.Tensor) -> list:
     "`(n, c, h, w)` images in [-1, 1] -> 8-bit PIL images (grey for one channel, RGB for three)."
     a = ((images.detach().float().cpu().clamp(-1, 1) + 1)*127.5).round().to(torch.uint8).permute(0, 2, 3, 1).numpy()

@@ -4,7 +4,7 @@
 
 # %% ../nbs/14_inference.ipynb 2
 from __future__ import annotations
-import json
+import json, hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn
@@ -16,7 +16,7 @@ from .multimodal import MultimodalLayers, load_multimodal
 from .gan_nets import load_gan, generate, to_pil
 
 # %% auto 0
-__all__ = ['Generated', 'SoundToImage']
+__all__ = ['Generated', 'SoundToImage', 'sound_noise']
 
 # %% ../nbs/14_inference.ipynb 6
 @dataclass
@@ -82,11 +82,19 @@ def waves(self:SoundToImage, x, sr:int|None=None) -> np.ndarray:
     "Prepared `(n, samples)` waveforms from path(s), a waveform or a batch; `MediaError` for an unusable input."
     return self.prepared(x, sr)[0]
 
+def sound_noise(waves:np.ndarray, # Prepared waveforms `(n, samples)`
+                nz:int, # Noise channels of GAN 1 (0: none)
+               ) -> torch.Tensor:
+    "GAN 1's noise `(n, nz)` drawn from each waveform itself (seeded by its bytes): one sound, one picture; two, two."
+    seed = lambda w: int.from_bytes(hashlib.sha256(np.ascontiguousarray(w, np.float32).tobytes()).digest()[:8], 'little')
+    return torch.stack([torch.randn(nz, generator=torch.Generator().manual_seed(seed(w))) for w in waves]) if len(waves) else torch.zeros(0, nz)
+
 @patch
-def image_features(self:SoundToImage, xb:torch.Tensor) -> torch.Tensor:
+def image_features(self:SoundToImage, xb:torch.Tensor,
+                   z:torch.Tensor|None=None) -> torch.Tensor: # GAN 1's noise (default: drawn at random)
     "Prepared inputs -> sound features -> multimodal layers (hidden, before activation) -> GAN 1's image features."
     s = self.ext.forward(self.sound_net, xb).float()
-    return self.gan1.features(self.multimodal.hid(x_snd=s))
+    return self.gan1.features(self.multimodal.hid(x_snd=s), z)
 
 @patch
 def __call__(self:SoundToImage, x, # Sound file(s), video(s), a waveform or a batch of waveforms
@@ -100,6 +108,8 @@ def __call__(self:SoundToImage, x, # Sound file(s), video(s), a waveform or a ba
     im = self.cfg.image
     if not len(w): return Generated([], torch.zeros(0, im.channels, im.size, im.size),
                                     torch.zeros(0, self.cfg.features.dim), [], errs)
-    feats = infer(self.gan1, torch.stack([self.ext.prep(v) for v in w]), self.image_features, bs)
+    x,z = torch.stack([self.ext.prep(v) for v in w]),sound_noise(w, self.gan1.nz)
+    feats = torch.cat([infer(self.gan1, x[i:i+bs], lambda xb, zb=z[i:i+bs]: self.image_features(xb, zb.to(xb.device)))
+                       for i in range(0, len(x), bs)])
     t = generate(self.gan2, feats, bs)
     return Generated(to_pil(t), t, feats, srcs, errs)

@@ -114,6 +114,12 @@ class NaturalPairs(PairSource):
                       for j,(o,i) in enumerate(zip(owners, imgs))]
         return pairs
 
+    def collection(self) -> tuple[np.ndarray, np.ndarray]:
+        "CIFAR-10's training photos of the six classes (none of them held out: held-out pairs show test photos)."
+        x,y = six_classes(*self.images['train'])
+        if self.cfg.image.size != x.shape[1]: raise UsageError(f"the collection's photos are {x.shape[1]} px, not {self.cfg.image.size}")
+        return x.numpy(), np.array(NATURAL_CLASSES, dtype=object)[y.numpy()]
+
     def load_image(self, p:Pair) -> Image.Image:
         "The CIFAR-10 image of pair `p`, resized to the preset's image size if it differs."
         _,split,i = p.image.split(':')
@@ -147,8 +153,12 @@ class NaturalImageNet(nn.Module):
                                   nn.Flatten(),
                                   nn.Linear(256, n_feat))
         self.head = nn.Sequential(nn.ReLU(), nn.Dropout(0.2), nn.Linear(n_feat, n_classes))
+        self.bf16 = False   # train under bfloat16 autocast (`train_natural_image` sets it where that is faster)
     def features(self, x): return self.body(_norm(x))
-    def forward(self, x): return self.head(self.body(self.aug(_norm(x))))
+    def forward(self, x):
+        x = self.aug(_norm(x))
+        with torch.autocast(x.device.type, torch.bfloat16, enabled=self.training and self.bf16):
+            return self.head(self.body(x)).float()
 
 # %% ../nbs/06a_natural.ipynb 18
 def fast_bf16(device:torch.device) -> bool:
@@ -213,8 +223,8 @@ def train_natural_image(src:NaturalPairs, cfg:NaturalNetsConfig=NaturalNetsConfi
                         device=None) -> tuple[NaturalImageNet, float]:
     "Train the image network on CIFAR-10 (train minus the pair pool); return it and its CIFAR-10 test accuracy."
     train,test = _cifar_train(src, cfg)
-    learn = fit_classifier(NaturalImageNet(src.cfg.features.dim), train, test, cfg.epochs_image, cfg.lr, cfg.bs,
-                           cfg.seed_image, device)
+    model = NaturalImageNet(src.cfg.features.dim); model.bf16 = fast_bf16(get_device(device))
+    learn = fit_classifier(model, train, test, cfg.epochs_image, cfg.lr, cfg.bs, cfg.seed_image, device)
     net = learn.model.cpu().eval()
     return net, float((predict(net, test[0]).argmax(1) == test[1]).float().mean())
 
@@ -302,8 +312,6 @@ def train_natural_sound(src:NaturalPairs, cfg:NaturalNetsConfig=NaturalNetsConfi
     return probe, float((pred == y[~tr]).float().mean()) if (~tr).any() else float('nan')
 
 # %% ../nbs/06a_natural.ipynb 25
-def _digest(d:dict) -> str: return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
-
 def _arch(kinds:dict) -> dict:
     return {k: [(n, tuple(p.shape)) for n,p in m().state_dict().items() if not n.startswith('soundnet.')]
             for k,m in kinds.items()}
@@ -314,13 +322,13 @@ def _image_kinds(src:NaturalPairs) -> dict:
 def _image_key(src:NaturalPairs, cfg:NaturalNetsConfig) -> str:
     "Hash of what changes the image networks: image size, feature width, settings, architectures, CIFAR-10's labels."
     train = {k: v for k,v in asdict(cfg).items() if k != 'probe_wd'}
-    return _digest(dict(image=asdict(src.cfg.image), dim=src.cfg.features.dim, train=train,
+    return json_digest(dict(image=asdict(src.cfg.image), dim=src.cfg.features.dim, train=train,
                         arch=_arch(_image_kinds(src)), cifar=hashlib.md5(src.images['train'][1].tobytes()
                                                                           + src.images['test'][1].tobytes()).hexdigest()))
 
 def _sound_key(src:NaturalPairs, cfg:NaturalNetsConfig) -> str:
     "Hash of what changes the sound probe: audio policy, its penalty, the held-out fold and the clips."
-    return _digest(dict(audio=asdict(src.cfg.audio), probe_wd=cfg.probe_wd, version=cfg.version,
+    return json_digest(dict(audio=asdict(src.cfg.audio), probe_wd=cfg.probe_wd, version=cfg.version,
                         arch=_arch({'sound': lambda: SoundNetProbe(SoundNet8())}), held_out_fold=src.held_out_fold,
                         clips=list(src.clips.filename)))
 

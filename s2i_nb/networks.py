@@ -306,7 +306,7 @@ def _digits_key(src, cfg:DigitNetsConfig, kinds:dict) -> str:
     d = dict(preset=src.cfg.hash('audio', 'image', 'features'), train=asdict(cfg), seed=src.seed, arch=arch,
              n_recordings=len(src.recordings), speakers=sorted(src.recordings.speaker.unique()),
              mnist=hashlib.md5(src.image_labels.tobytes()).hexdigest())
-    return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:12]
+    return json_digest(d)
 
 def digits_models(src=None, # A `DigitsPairs` (default: the digits preset's)
                   cfg:DigitNetsConfig=DigitNetsConfig(), # Training settings

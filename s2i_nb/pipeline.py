@@ -21,7 +21,7 @@ from .curation import curate, read_manifest, label_chunks
 from .features import FeatureStore, extract_features, feature_dls
 from .multimodal import multimodal_learner, fit_multimodal, export_multimodal, save_multimodal
 from .gan_nets import load_gan
-from .feat2img import train_gan2
+from .feat2img import train_gan2, collection_gan2
 from .snd2feat import train_gan1
 from .evaluation import evaluate_run, run_ablations, bootstrap_interval, md_table, pct
 
@@ -140,10 +140,15 @@ def run_multimodal(run:Run) -> dict:
     return {}
 
 def run_gan2(run:Run) -> dict:
-    "Train GAN 2: image feature -> image (paper 5.2)."
-    train_gan2(run.manifest, run.store('image'), run.store('pixels'), run.cfg, run.root/'gan2', quiet=run.quiet,
-               device=run.device, speed=run.speed, **run.loader_kw)
-    return {'epochs': run.cfg.gan2.epochs}
+    "Train GAN 2: image feature -> image (paper 5.2), on the pairs' images or (cached) on the source's whole collection."
+    kw = dict(quiet=run.quiet, device=run.device, speed=run.speed, **run.loader_kw)
+    if run.cfg.gan2.train_on == 'pairs':
+        train_gan2(run.manifest, run.store('image'), run.store('pixels'), run.cfg, run.root/'gan2', **kw)
+        return {'epochs': run.cfg.gan2.epochs}
+    ckpt = collection_gan2(run.cfg, run.src, run.nets['image_extractor'], **kw)
+    if is_main():
+        with atomic_write(run.root/'gan2'/'gan2.pt') as t: shutil.copyfile(ckpt, t)
+    return {'epochs': run.cfg.gan2.epochs, 'collection': str(ckpt)}
 
 def run_gan1(run:Run) -> dict:
     "Train GAN 1 (multimodal sound feature -> image feature, in GAN 2's scaling; paper 5.4), then write `s2i.json`."
