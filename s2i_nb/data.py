@@ -70,7 +70,7 @@ class PairSource:
         "The pairs as a table (one row per pair)."
         return pd.DataFrame([asdict(p) for p in self.pairs], columns=[f.name for f in fields(Pair)])
 
-# %% ../nbs/04_data.ipynb 12
+# %% ../nbs/04_data.ipynb 13
 def load_all(src:PairSource, # Any pair source
              idxs=None, # Which pairs (all by default)
             ) -> tuple[list, pd.DataFrame]:
@@ -81,7 +81,7 @@ def load_all(src:PairSource, # Any pair source
         except MediaError as e: bad.append(dict(idx=i, id=src[i].id, path=str(e.path), reason=e.reason))
     return ok, pd.DataFrame(bad, columns=['idx','id','path','reason'])
 
-# %% ../nbs/04_data.ipynb 14
+# %% ../nbs/04_data.ipynb 15
 class VideoFolder(PairSource):
     "Pairs from every video under `path`: one frame and the audio track of each."
     def __init__(self, path:str|Path, # Folder searched recursively
@@ -97,7 +97,7 @@ class VideoFolder(PairSource):
                       label=p.parent.name if label_from_folder else None) for p in files]
         super().__init__(pairs, cfg)
 
-# %% ../nbs/04_data.ipynb 16
+# %% ../nbs/04_data.ipynb 17
 class PairsTable(PairSource):
     "Pairs from a CSV of (image, sound) paths, or from a folder of files sharing a stem."
     def __init__(self, path:str|Path, # CSV file, or folder of same-stem image and sound files
@@ -127,7 +127,7 @@ class PairsTable(PairSource):
         return [Pair(id=str(k.relative_to(path)), sound=str(snds[k]), image=str(imgs[k]), source=str(k))
                 for k in sorted(imgs.keys() & snds.keys())]
 
-# %% ../nbs/04_data.ipynb 18
+# %% ../nbs/04_data.ipynb 19
 def mnist_parts(labels:np.ndarray, # MNIST labels
                 n_pairs:dict, # Images needed for pairs, per class
                 seed:int=42, # Seed of the split
@@ -145,7 +145,7 @@ def mnist_parts(labels:np.ndarray, # MNIST labels
     parts['A'],parts['B'] = np.sort(np.concatenate(parts['A'])),np.sort(np.concatenate(parts['B']))
     return parts
 
-# %% ../nbs/04_data.ipynb 20
+# %% ../nbs/04_data.ipynb 21
 def derange_by_label(labels:np.ndarray, # Label of each item
                      rng:np.random.Generator, # Random generator
                      max_iter:int=10_000, # Give up after this many repairs
@@ -161,7 +161,7 @@ def derange_by_label(labels:np.ndarray, # Label of each item
         if labels[p[j]] != labels[i] and labels[p[i]] != labels[j]: p[i],p[j] = p[j],p[i]
     raise RuntimeError("could not derange the labels")
 
-# %% ../nbs/04_data.ipynb 22
+# %% ../nbs/04_data.ipynb 23
 class DigitsPairs(PairSource):
     "FSDD recordings paired with MNIST images, a fraction of them deliberately mismatched."
     def __init__(self, path:str|Path|None=None, # Data folder (see `find_data`)
@@ -199,7 +199,7 @@ class DigitsPairs(PairSource):
         im = Image.fromarray(x, 'L')
         return im.convert(self.cfg.image.mode)
 
-# %% ../nbs/04_data.ipynb 28
+# %% ../nbs/04_data.ipynb 29
 class PairInputs(Dataset):
     "Prepared inputs of some pairs of a source (one modality or both); a pair that fails to load yields its error."
     def __init__(self, src:PairSource, # The source
@@ -221,7 +221,7 @@ def collate_inputs(items) -> tuple:
     xs = [torch.stack([o[1][m] for o in ok]) for m in range(len(ok[0][1]))] if ok else None
     return [o[0] for o in ok], xs, [(o[0], o[2]) for o in items if o[2]]
 
-# %% ../nbs/04_data.ipynb 31
+# %% ../nbs/04_data.ipynb 32
 def show_pairs(src:PairSource, # Pair source
                idxs=None, # Pairs to show (the first 8 by default)
                n_fft:int=256, # FFT size of the spectrogram
@@ -241,7 +241,7 @@ def show_pairs(src:PairSource, # Pair source
     fig.tight_layout()
     return fig
 
-# %% ../nbs/04_data.ipynb 34
+# %% ../nbs/04_data.ipynb 35
 def summarise_pairs(src:PairSource) -> dict:
     "Counts of a pair source: pairs, per class, group and split, and the mismatch rate when known."
     df = src.to_df()
@@ -253,7 +253,7 @@ def summarise_pairs(src:PairSource) -> dict:
     if known.any(): s['mismatch_rate'] = float((df.sound_label[known] != df.image_label[known]).mean())
     return s
 
-# %% ../nbs/04_data.ipynb 41
+# %% ../nbs/04_data.ipynb 42
 class TarMember(io.BytesIO):
     "The bytes of one member of a tar shard, named `shard.tar#member` (in errors too)."
     def __init__(self, data:bytes, name:str): super().__init__(data); self.name = name
@@ -316,7 +316,7 @@ class TarShards(PairSource):
         "The bytes of the member `shard.tar#member` a pair names."
         return read_member(ref)
 
-# %% ../nbs/04_data.ipynb 45
+# %% ../nbs/04_data.ipynb 46
 SOURCES = {'digits': lambda cfg, data=None, **kw: DigitsPairs(data, cfg, **kw)} # Registered pair sources by name
 
 def register_source(name:str, # What `--source` (or a preset's `source`) says

@@ -277,7 +277,7 @@ def _nearest_photos(feats:torch.Tensor, # `(n, dim)` image features
                     scaler:FeatureScaler, ch:int, size:int) -> torch.Tensor:
     "The collection photo whose feature is nearest each of `feats` (scaled L2), `(n, ch, size, size)` in [-1, 1]."
     img,pix = FeatureStore(folder/'stores'/'image'),FeatureStore(folder/'stores'/'pixels')
-    bank = scaler.encode(torch.from_numpy(np.asarray(img.array, np.float32)))
+    bank = scaler.encode(torch.from_numpy(np.array(img.array, np.float32)))
     idx = torch.cdist(scaler.encode(feats), bank).argmin(1).numpy()
     return torch.from_numpy(np.asarray(pix.array[np.sort(idx)], np.float32)[np.argsort(np.argsort(idx))]).view(-1, ch, size, size)
 
@@ -311,12 +311,13 @@ def run_ablations(run:str|Path, # A run folder written by `train`
     truth = ds.labels().astype(str)[first]
     valid_feats = lambda store: torch.from_numpy(np.array(store.array[ds.rows[first]], np.float32))
     desc = describe_images(clf, orig)
-    seed_everything(cfg.seed)   # GAN 1's noise
-    rows = {'full method': sound_to_image(g1, g2, valid_feats(mm))[0]}
+    z = torch.randn(len(first), cfg.gan1.nz, generator=torch.Generator().manual_seed(cfg.seed))   # one noise per clip, every row
+    draw = lambda gen1, gen2, feats: sound_to_image(gen1, gen2, feats, z=z[:, :gen1.nz])
+    rows = {'full method': draw(g1, g2, valid_feats(mm))[0]}
     if 'no_multimodal' in variants:
         train_gan1(man, snd, img, cfg, out/'no_multimodal', g2.scaler, quiet=quiet)
         a1,_,_ = load_gan(out/'no_multimodal'/'gan1.pt')
-        rows[ABLATIONS['no_multimodal']] = sound_to_image(a1, g2, valid_feats(snd))[0]
+        rows[ABLATIONS['no_multimodal']] = draw(a1, g2, valid_feats(snd))[0]
     if 'one_gan' in variants:
         dls = gan_dls(mm, pix, man, ImageTarget(ch, size), bs=cfg.gan2.bs, seed=cfg.seed)
         train_gan_stage(dls, cfg.gan2, FeatureLayout.from_preset(cfg), ch, out/'one_gan', 'gan', seed=cfg.seed,
@@ -330,20 +331,20 @@ def run_ablations(run:str|Path, # A run folder written by `train`
             sn, pair_source(json.loads(spec)['source'], sn), preset_network(sn, 'image_extractor'), quiet=quiet))
         train_gan1(man, mm, img, sn, out/'sn_gan1', s2.scaler, quiet=quiet)
         s1,_,_ = load_gan(out/'sn_gan1'/'gan1.pt')
-        rows[ABLATIONS['spectral_norm']] = sound_to_image(s1, s2, valid_feats(mm))[0]
+        rows[ABLATIONS['spectral_norm']] = draw(s1, s2, valid_feats(mm))[0]
     if 'gan2_pairs' in variants and cfg.gan2.train_on == 'collection':
         pc = cfg.update(**{'gan2.train_on': 'pairs', **{f'gan2.{k}': v for k,v in pairs_gan2.items()}})
         train_gan2(man, img, pix, pc, out/'gan2_pairs', quiet=quiet)
         p2 = load_gan(out/'gan2_pairs'/'gan2.pt')[0]
-        rows[ABLATIONS['gan2_pairs']] = sound_to_image(g1, p2, valid_feats(mm))[0]
+        rows[ABLATIONS['gan2_pairs']] = draw(g1, p2, valid_feats(mm))[0]
     if 'no_noise' in variants and cfg.gan1.nz:
         train_gan1(man, mm, img, cfg.update(**{'gan1.nz': 0, 'gan1.draws': 1}), out/'no_noise', g2.scaler, quiet=quiet)
         p1 = load_gan(out/'no_noise'/'gan1.pt')[0]
-        rows[ABLATIONS['no_noise']] = sound_to_image(p1, g2, valid_feats(mm))[0]
-        if ABLATIONS['gan2_pairs'] in rows: rows[ABLATIONS['paper_gans']] = sound_to_image(p1, p2, valid_feats(mm))[0]
+        rows[ABLATIONS['no_noise']] = draw(p1, g2, valid_feats(mm))[0]
+        if ABLATIONS['gan2_pairs'] in rows: rows[ABLATIONS['paper_gans']] = draw(p1, p2, valid_feats(mm))[0]
     if 'retrieval' in variants and cfg.gan2.train_on == 'collection':
         folder = Path(json.loads((root/'gan2'/'done.json').read_text())['collection']).parent
-        rows[ABLATIONS['retrieval']] = _nearest_photos(sound_to_image(g1, g2, valid_feats(mm))[1], folder, g2.scaler, ch, size)
+        rows[ABLATIONS['retrieval']] = _nearest_photos(draw(g1, g2, valid_feats(mm))[1], folder, g2.scaler, ch, size)
     recs = []
     for name,ims in rows.items():
         sc = score_images(clf, ims, desc, truth, clip_of)

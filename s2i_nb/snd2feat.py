@@ -52,7 +52,9 @@ def train_gan1(manifest:pd.DataFrame, # Curated manifest
                                  'clipped': clipped_fraction(image_store, dls.train_ds.rows, image_scaler)})
 
 def sound_to_image(gan1:FeatureGenerator, gan2:CondGenerator, sound_feats:torch.Tensor,
-                   bs:int=256) -> tuple[torch.Tensor, torch.Tensor]:
+                   bs:int=256, z:torch.Tensor|None=None) -> tuple[torch.Tensor, torch.Tensor]: # z: GAN 1's noise `(n, nz)` (default: drawn)
     "Multimodal sound features -> GAN 1 -> image features -> GAN 2 -> images; returns `(images, image features)`."
-    feats = infer(gan1, sound_feats, gan1.features, bs)
+    d = sound_feats.shape[1]
+    feats = (infer(gan1, sound_feats, gan1.features, bs) if z is None else   # the noise travels beside each row
+             infer(gan1, torch.cat([sound_feats, z.to(sound_feats)], 1), lambda x: gan1.features(x[:, :d], x[:, d:]), bs))
     return generate(gan2, feats, bs), feats
