@@ -67,9 +67,11 @@ def collection_stores(src:PairSource, # A source with a photo collection (`PairS
                       model:nn.Module, # The image feature network
                       folder:str|Path, # Where the stores go (`image/`, `pixels/`)
                       n_valid:int=600, # Photos kept for the validation loss, spread evenly
-                      bs:int=256, quiet:bool=False) -> tuple[FeatureStore, FeatureStore, pd.DataFrame]:
+                      bs:int=256, quiet:bool=False,
+                      photos:tuple|None=None, # `src.collection()` if already read
+                     ) -> tuple[FeatureStore, FeatureStore, pd.DataFrame]:
     "Image features and pixels of every photo of the collection as two feature stores, and a manifest of them."
-    x,y = src.collection()
+    x,y = photos if photos is not None else src.collection()
     cfg = src.cfg
     ext,pix_ext = get_extractor(network_name(cfg, 'image_extractor')),pixels_extractor(cfg.image)
     dev = next(model.parameters()).device
@@ -99,6 +101,7 @@ def collection_gan2(cfg:Preset, # The run's preset (its `gan2` settings; the see
                            weights=weights_hash(model), photos=[len(x), json_digest(list(map(str, y)))]))
     root = Path(cache or s2i_home('models'))/f"gan2-{cfg.name}-{key}"
     if broadcast_object((root/'gan2.pt').is_file() if is_main() else None): return root/'gan2.pt'
-    with main_first(): img,pix,man = collection_stores(src, model.to(get_device(device)), root/'stores', quiet=quiet)
+    with main_first(): img,pix,man = collection_stores(src, model.to(get_device(device)), root/'stores', quiet=quiet,
+                                                        photos=(x, y))
     train_gan2(man, img, pix, cfg.update(seed=0), root, quiet=quiet, device=device, speed=speed, **kwargs)
     return root/'gan2.pt'
