@@ -26,7 +26,8 @@ from fastcore.basics import noop
 from s2i_nb.core import get_preset, seed_everything
 from s2i_nb.features import FeatureStore
 from s2i_nb.gan_nets import FeatureLayout, FeatureScaler, gan_nets
-from s2i_nb.gan import GANPairs, ImageTarget, CondGANLearner, ToFloat
+from s2i_nb.gan_data import GANPairs, ImageTarget, ToFloat
+from s2i_nb.gan import CondGANLearner
 
 def make_stores(d:Path, n:int, dim:int, pix:int, seed:int=0):
     "Two complete feature stores of `n` rows: conditions (`dim`) and target pixels (`pix`, in [-1, 1])."

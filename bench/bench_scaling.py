@@ -36,7 +36,7 @@ def make_stores(d:Path, n:int, dim:int, target:int, n_valid:int, target_dtype:st
 def stage_parts(cfg, stage):
     "Layout, output channels, target transform and output scaler of a stage."
     from s2i_nb.gan_nets import FeatureLayout, FeatureScaler
-    from s2i_nb.gan import ImageTarget, GridTarget
+    from s2i_nb.gan_data import ImageTarget, GridTarget
     layout = FeatureLayout.from_preset(cfg)
     if stage == 'gan2': return layout, cfg.image.channels, ImageTarget(cfg.image.channels, cfg.image.size), None
     sc = FeatureScaler(layout.dim); return layout, 1, GridTarget(layout, sc), sc
@@ -46,7 +46,8 @@ def learner(d, stage, bs, workers, device, preset='paper'):
     from s2i_nb.core import get_preset, seed_everything
     from s2i_nb.features import FeatureStore
     from s2i_nb.gan_nets import gan_nets, FeatureScaler
-    from s2i_nb.gan import gan_dls, CondGANLearner
+    from s2i_nb.gan_data import gan_dls
+    from s2i_nb.gan import CondGANLearner
     cfg = get_preset(preset); st = getattr(cfg, stage)
     layout, ch, tfm, out_sc = stage_parts(cfg, stage)
     man = pd.read_csv(d/'manifest.csv', dtype={'id': str, 'label': str})

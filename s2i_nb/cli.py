@@ -89,7 +89,7 @@ def s2i_curate(out:str='runs/digits', # Folder for labels/, manifest.csv, summar
                source:str=None, # Registered name (digits, natural), videos/pairs folder, tar shards or pairs CSV (default: preset's)
                data:str=None, # Data folder of a registered source (default: $S2I_DATA, ../shared/data, else download)
                k:int=None, # Top-k agreement (default: the preset's)
-               split:str='stratified', # 'stratified', 'group' (whole groups held out) or 'source'
+               split:str=None, # 'stratified', 'group' (whole groups held out) or 'source' (default: the preset's `curation.split`)
                workers:int=2, # DataLoader worker processes for decoding
                device:str=None, # Device of the classifiers (default: CUDA when present)
               ):
@@ -98,7 +98,7 @@ def s2i_curate(out:str='runs/digits', # Folder for labels/, manifest.csv, summar
     src = pair_source(source, cfg, data)
     nets = preset_networks(cfg, roles=('image_classifier', 'sound_classifier'), data=data, verbose=True)
     curate(src, nets['image_classifier'], nets['sound_classifier'], out, k=k or c.topk, n_classes=c.n_classes,
-           pairs_per_class=c.pairs_per_class, valid_pct=c.valid_pct, split=split, seed=cfg.seed, num_workers=workers,
+           pairs_per_class=c.pairs_per_class, valid_pct=c.valid_pct, split=split or c.split, seed=cfg.seed, num_workers=workers,
            device=device, show_progress=in_terminal())
     s = json.loads((Path(out)/'summary.json').read_text())
     print(json.dumps({k:v for k,v in s.items() if k != 'kept_per_class'}, indent=1))

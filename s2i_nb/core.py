@@ -174,6 +174,7 @@ class GANConfig:
     train_on:str='pairs' # GAN 2's images: 'pairs' (the curated pairs', the paper) or 'collection' (every photo of the source)
     nz:int=0 # Noise channels beside the condition (0: none, the paper): each draw of the noise gives its own output
     draws:int=1 # With noise: the L1 term is the smallest over this many draws (best of n), so outputs spread, not average
+    feat_weight:float=0. # GAN 2: weight of the feature term, the image network's feature of the picture near its condition (0: none, the paper)
 
 @dataclass
 class Preset:
@@ -206,6 +207,8 @@ def validate(self:Preset) -> Preset:
     if self.gan2.train_on not in ('pairs','collection'):
         raise UsageError(f"gan2.train_on must be 'pairs' or 'collection', not {self.gan2.train_on!r}")
     if self.gan1.train_on != 'pairs': raise UsageError("gan1.train_on must be 'pairs': GAN 1 learns from sounds")
+    if self.gan1.feat_weight: raise UsageError("gan1.feat_weight must be 0: GAN 1 draws features, not pictures")
+    if self.gan2.feat_weight < 0: raise UsageError(f"gan2.feat_weight must be at least 0, not {self.gan2.feat_weight}")
     if self.curation.split not in ('stratified','source'):
         raise UsageError(f"curation.split must be 'stratified' or 'source', not {self.curation.split!r}")
     if self.audio.pad not in ('tile','zero'):
@@ -347,10 +350,10 @@ def _natural_preset() -> Preset:
                                eval_classifier='natural_judge', dim=256, grid=16, upsample=2),
         curation=CurationConfig(topk=1, n_classes=6, pairs_per_class=200, valid_pct=0.25, mismatch=0.3, split='source'),
         multimodal=MultimodalConfig(n_hid=256, act='relu', lr=1e-3, epochs=30, bs=64),
-        gan2=GANConfig(ngf=32, ndf=32, n_down=5, n_critic_layers=2, dropout=0.5, l1_weight=100.,
-                       critic_loss_weight=1., lr=2e-4, epochs=20, bs=16),
+        gan2=GANConfig(ngf=32, ndf=32, n_down=5, n_critic_layers=2, dropout=0.5, l1_weight=10., feat_weight=100.,
+                       critic_loss_weight=1., lr=2e-4, epochs=3, bs=64, train_on='collection'),
         gan1=GANConfig(ngf=32, ndf=32, n_down=5, n_critic_layers=2, dropout=0.5, l1_weight=100.,
-                       critic_loss_weight=0.001, lr=2e-4, epochs=10, bs=16))
+                       critic_loss_weight=0.001, lr=2e-4, epochs=10, bs=16, nz=8, draws=4))
 
 PRESETS = {'paper': _paper_preset, 'digits': _digits_preset, 'natural': _natural_preset}
 DEFAULT_PRESET = 'digits' # What commands and functions use when no preset is named

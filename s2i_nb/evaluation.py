@@ -18,7 +18,8 @@ import s2i_nb.natural  # registers the natural preset's evaluation classifier
 from .curation import read_manifest
 from .features import FeatureStore
 from .gan_nets import FeatureLayout, FeatureScaler, load_gan, generate, to_pil
-from .gan import gan_dls, ImageTarget, train_gan_stage
+from .gan_data import gan_dls, ImageTarget
+from .gan import train_gan_stage
 from .feat2img import classify_images, train_gan2, collection_gan2
 from .snd2feat import train_gan1, sound_to_image
 from .inference import SoundToImage
@@ -283,6 +284,7 @@ def _nearest_photos(feats:torch.Tensor, # `(n, dim)` image features
 
 ABLATIONS = {'no_multimodal': 'without multimodal layers', 'one_gan': 'one GAN (multimodal sound feature -> image)',
              'spectral_norm': 'spectral norm on both critics', 'gan2_pairs': "GAN 2 on the pairs' images (the paper)",
+             'no_feature_term': 'GAN 2 without the feature term (L1 x 100, the paper)',
              'no_noise': 'GAN 1 without noise (the paper)', 'paper_gans': "both GANs as the paper's (with the two above)",
              'retrieval': "reference: the collection photo nearest GAN 1's feature"} # Variant -> its row in the table
 
@@ -290,7 +292,7 @@ def run_ablations(run:str|Path, # A run folder written by `train`
                   out:str|Path|None=None, # Where the variants train (default: `run/ablations`)
                   variants=tuple(ABLATIONS), # Which (`ABLATIONS`); those that do not apply to the run are left out
                   quiet:bool=True,
-                  pairs_gan2:dict={'epochs': 20, 'bs': 16}, # `gan2_pairs`' settings (natural's before the collection)
+                  pairs_gan2:dict={'epochs': 20, 'bs': 16, 'l1_weight': 100., 'feat_weight': 0.}, # `gan2_pairs`' settings (the paper's GAN 2)
                  ) -> pd.DataFrame:
     "Retrain each variant of the method on a run's data and score it on the held-out clips; one row per variant."
     root = Path(run); spec = (root/'s2i.json').read_text()
@@ -302,6 +304,7 @@ def run_ablations(run:str|Path, # A run folder written by `train`
     g2,_,_ = load_gan(root/'gan2'/'gan2.pt')
     g1,_,_ = load_gan(root/'gan1'/'gan1.pt')
     clf = preset_network(cfg, 'eval_classifier')
+    image_net = lambda: preset_network(cfg, 'image_extractor')   # for the variants that train a GAN 2
     ch,size = cfg.image.channels,cfg.image.size
     check_held_out(man)
     ds = gan_dls(mm, pix, man, ImageTarget(ch, size), bs=cfg.gan2.bs).valid_ds
@@ -326,9 +329,9 @@ def run_ablations(run:str|Path, # A run folder written by `train`
         rows[ABLATIONS['one_gan']] = generate(one, valid_feats(mm))
     if 'spectral_norm' in variants:
         sn = cfg.update(**{'gan1.spectral_norm': True, 'gan2.spectral_norm': True})
-        if sn.gan2.train_on == 'pairs': train_gan2(man, img, pix, sn, out/'sn_gan2', quiet=quiet)
+        if sn.gan2.train_on == 'pairs': train_gan2(man, img, pix, sn, out/'sn_gan2', quiet=quiet, image_net=image_net())
         s2,_,_ = load_gan(out/'sn_gan2'/'gan2.pt' if sn.gan2.train_on == 'pairs' else collection_gan2(
-            sn, pair_source(json.loads(spec)['source'], sn), preset_network(sn, 'image_extractor'), quiet=quiet))
+            sn, pair_source(json.loads(spec)['source'], sn), image_net(), quiet=quiet))
         train_gan1(man, mm, img, sn, out/'sn_gan1', s2.scaler, quiet=quiet)
         s1,_,_ = load_gan(out/'sn_gan1'/'gan1.pt')
         rows[ABLATIONS['spectral_norm']] = draw(s1, s2, valid_feats(mm))[0]
@@ -337,6 +340,12 @@ def run_ablations(run:str|Path, # A run folder written by `train`
         train_gan2(man, img, pix, pc, out/'gan2_pairs', quiet=quiet)
         p2 = load_gan(out/'gan2_pairs'/'gan2.pt')[0]
         rows[ABLATIONS['gan2_pairs']] = draw(g1, p2, valid_feats(mm))[0]
+    if 'no_feature_term' in variants and cfg.gan2.feat_weight:
+        nf = cfg.update(**{'gan2.feat_weight': 0., 'gan2.l1_weight': 100.})
+        if nf.gan2.train_on == 'pairs': train_gan2(man, img, pix, nf, out/'no_feature_term', quiet=quiet)
+        f2 = load_gan(out/'no_feature_term'/'gan2.pt' if nf.gan2.train_on == 'pairs' else collection_gan2(
+            nf, pair_source(json.loads(spec)['source'], nf), image_net(), quiet=quiet))[0]
+        rows[ABLATIONS['no_feature_term']] = draw(g1, f2, valid_feats(mm))[0]
     if 'no_noise' in variants and cfg.gan1.nz:
         train_gan1(man, mm, img, cfg.update(**{'gan1.nz': 0, 'gan1.draws': 1}), out/'no_noise', g2.scaler, quiet=quiet)
         p1 = load_gan(out/'no_noise'/'gan1.pt')[0]

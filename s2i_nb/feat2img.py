@@ -6,6 +6,7 @@
 from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
+import copy
 import numpy as np, pandas as pd, torch, torch.nn as nn
 from PIL import Image
 from fastcore.meta import delegates
@@ -13,13 +14,15 @@ from fastprogress.fastprogress import progress_bar
 from .core import *
 from .data import PairSource
 from .features import FeatureStore, array_store, weights_hash
-from .networks import Classifier, get_extractor, network_name, pixels_extractor
+from .networks import Classifier, Extractor, get_extractor, network_name, pixels_extractor
 from .gan_nets import *
+from .gan_data import *
 from .gan import *
 from .distributed import Speed, rank_bs, main_first, broadcast_object, is_main
 
 # %% auto 0
-__all__ = ['classify_images', 'class_accuracy', 'gan2_dls', 'train_gan2', 'collection_stores', 'collection_gan2']
+__all__ = ['classify_images', 'class_accuracy', 'gan2_dls', 'train_gan2', 'PixelFeatures', 'pixel_features', 'collection_stores',
+           'collection_gan2']
 
 # %% ../nbs/12_feat2img.ipynb 6
 def classify_images(clf:Classifier, images:list|torch.Tensor, # PIL images, or `(n, c, h, w)` tensors in [-1, 1]
@@ -55,14 +58,33 @@ def train_gan2(manifest:pd.DataFrame, # Curated manifest
                epochs:int|None=None, bs:int|None=None, quiet:bool=False,
                speed:Speed|None=None, # GPU precision etc. (see `s2i_nb.distributed`)
                cbs=None, # More callbacks for the learner
+               image_net:nn.Module|None=None, # The image feature network: needed for `gan2.feat_weight`
                **kwargs) -> CondGANLearner:
     "Train GAN 2 (image feature -> image) on the train split; resumable; writes `gan2.pt`."
+    if cfg.gan2.feat_weight and image_net is None: raise UsageError("gan2.feat_weight needs the image network (`image_net`)")
+    feats = pixel_features(cfg, image_net) if cfg.gan2.feat_weight else None
     dls = gan2_dls(manifest, image_store, pixel_store, cfg, bs, **kwargs)
     return train_gan_stage(dls, cfg.gan2, FeatureLayout.from_preset(cfg), cfg.image.channels, out_dir, 'gan2',
-                           epochs=epochs, seed=cfg.seed, quiet=quiet, speed=speed, cbs=cbs,
+                           epochs=epochs, seed=cfg.seed, quiet=quiet, speed=speed, cbs=cbs, features=feats,
                            meta={'image_store': str(image_store.path)})
 
 # %% ../nbs/12_feat2img.ipynb 21
+class PixelFeatures(nn.Module):
+    "A frozen copy of an image feature network that reads generated images (in [-1, 1]): GAN 2's feature term."
+    def __init__(self, ext:Extractor, # The image extractor (its `from_pixels` and `forward`)
+                 model:nn.Module): # Its network (copied, frozen, in eval mode)
+        super().__init__()
+        if ext.from_pixels is None:
+            raise UsageError(f"extractor {ext.name!r} cannot read generated images (no `from_pixels`): set gan2.feat_weight=0")
+        self.ext,self.model = ext,copy.deepcopy(model).eval().requires_grad_(False)
+    def forward(self, x:torch.Tensor) -> torch.Tensor: return self.ext.forward(self.model, self.ext.from_pixels(x)).float()
+    def train(self, mode:bool=True): return super().train(False)   # batch norm keeps its statistics
+
+def pixel_features(cfg:Preset, model:nn.Module) -> PixelFeatures:
+    "The preset's image extractor over `model`, reading generated images."
+    return PixelFeatures(get_extractor(network_name(cfg, 'image_extractor')), model)
+
+# %% ../nbs/12_feat2img.ipynb 27
 def collection_stores(src:PairSource, # A source with a photo collection (`PairSource.collection`)
                       model:nn.Module, # The image feature network
                       folder:str|Path, # Where the stores go (`image/`, `pixels/`)
@@ -89,7 +111,7 @@ def collection_stores(src:PairSource, # A source with a photo collection (`PairS
     px = array_store(Path(folder)/'pixels', torch.cat(pix).numpy(), ids, extractor=pix_ext.name, **meta)
     return img, px, man
 
-# %% ../nbs/12_feat2img.ipynb 22
+# %% ../nbs/12_feat2img.ipynb 28
 def collection_gan2(cfg:Preset, # The run's preset (its `gan2` settings; the seed is not used)
                     src:PairSource, # The run's pair source (`PairSource.collection`)
                     model:nn.Module, # The image feature network
@@ -103,5 +125,5 @@ def collection_gan2(cfg:Preset, # The run's preset (its `gan2` settings; the see
     if broadcast_object((root/'gan2.pt').is_file() if is_main() else None): return root/'gan2.pt'
     with main_first(): img,pix,man = collection_stores(src, model.to(get_device(device)), root/'stores', quiet=quiet,
                                                         photos=(x, y))
-    train_gan2(man, img, pix, cfg.update(seed=0), root, quiet=quiet, device=device, speed=speed, **kwargs)
+    train_gan2(man, img, pix, cfg.update(seed=0), root, quiet=quiet, device=device, speed=speed, image_net=model, **kwargs)
     return root/'gan2.pt'

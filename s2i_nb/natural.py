@@ -15,7 +15,7 @@ from .media import read_audio
 from .data import Pair, PairSource, derange_by_label, register_source
 from .models import (SoundNet8, load_soundnet, soundnet_predict, conv_bn_relu, FlipShift, SoftImages,
                            blur, down_up)
-from .networks import (Classifier, Extractor, register_extractor, register_classifier, wave_input,
+from .networks import (Classifier, Extractor, register_extractor, register_classifier, wave_input, pixels01,
                              fit_classifier, predict, cached_networks)
 
 # %% auto 0
@@ -64,7 +64,8 @@ class NaturalPairs(PairSource):
                  distractor_images:int=4, # Images per distractor clip
                  held_out_fold:int|None=None, # ESC-50 fold held out (its clips, with CIFAR test images), default: the preset's `curation.held_out_fold`
                  folds=(1, 2, 3, 4), # ESC-50 folds used (fold 5 is kept for an independent check)
-                 clips_per_category:int|None=None): # Only the first clips of each category and fold (small tests)
+                 clips_per_category:int|None=None, # Only the first clips of each category and fold (small tests)
+                 collection_per_class:int|None=None): # Only the first photos of each class in `collection` (small tests)
         cfg = cfg or get_preset('natural')
         self.mismatch = cfg.curation.mismatch if mismatch is None else mismatch
         self.seed = cfg.seed if seed is None else seed
@@ -72,7 +73,7 @@ class NaturalPairs(PairSource):
         self.held_out_fold = cfg.curation.held_out_fold if held_out_fold is None else held_out_fold
         if self.held_out_fold not in folds:
             raise UsageError(f"held-out fold {self.held_out_fold} is not one of the folds used, {list(folds)}")
-        self.path = find_natural_data(path)
+        self.path,self.collection_per_class = find_natural_data(path),collection_per_class
         clips = esc50_clips(self.path, folds, list(ESC50_TO_CIFAR))
         if clips_per_category: clips = clips.groupby(['category', 'fold']).head(clips_per_category)
         self.clips = clips.assign(cls=pd.Series([ESC50_TO_CIFAR[c] for c in clips.category], clips.index, object)
@@ -116,7 +117,7 @@ class NaturalPairs(PairSource):
 
     def collection(self) -> tuple[np.ndarray, np.ndarray]:
         "CIFAR-10's training photos of the six classes (none of them held out: held-out pairs show test photos)."
-        x,y = six_classes(*self.images['train'])
+        x,y = six_classes(*self.images['train'], self.collection_per_class)
         if self.cfg.image.size != x.shape[1]: raise UsageError(f"the collection's photos are {x.shape[1]} px, not {self.cfg.image.size}")
         return x.numpy(), np.array(NATURAL_CLASSES, dtype=object)[y.numpy()]
 
@@ -129,7 +130,7 @@ class NaturalPairs(PairSource):
 
 register_source('natural', lambda cfg, data=None, **kw: NaturalPairs(data, cfg, **kw))
 
-# %% ../nbs/06a_natural.ipynb 17
+# %% ../nbs/06a_natural.ipynb 19
 def _rgb01(x:torch.Tensor) -> torch.Tensor:
     "uint8 `(bs, H, W, 3)` or float `(bs, 3, H, W)` in [0, 1] -> float `(bs, 3, H, W)` in [0, 1]."
     return x.permute(0, 3, 1, 2).float().div(255) if x.dtype == torch.uint8 else x
@@ -160,7 +161,7 @@ class NaturalImageNet(nn.Module):
         with torch.autocast(x.device.type, torch.bfloat16, enabled=self.training and self.bf16):
             return self.head(self.body(x)).float()
 
-# %% ../nbs/06a_natural.ipynb 18
+# %% ../nbs/06a_natural.ipynb 20
 def fast_bf16(device:torch.device) -> bool:
     "Whether bfloat16 autocast speeds training up here: a CUDA device that supports it, or a CPU with AMX or AVX-512 BF16."
     if device.type == 'cuda': return torch.cuda.is_bf16_supported()
@@ -194,7 +195,7 @@ class NaturalJudgeNet(nn.Module):
         with torch.autocast(x.device.type, torch.bfloat16, enabled=self.training and self.bf16):
             return self.head(self.body(x)).float()
 
-# %% ../nbs/06a_natural.ipynb 19
+# %% ../nbs/06a_natural.ipynb 21
 @dataclass
 class NaturalNetsConfig:
     "How the natural preset's networks are trained."
@@ -228,7 +229,7 @@ def train_natural_image(src:NaturalPairs, cfg:NaturalNetsConfig=NaturalNetsConfi
     net = learn.model.cpu().eval()
     return net, float((predict(net, test[0]).argmax(1) == test[1]).float().mean())
 
-# %% ../nbs/06a_natural.ipynb 21
+# %% ../nbs/06a_natural.ipynb 23
 def six_classes(x:np.ndarray, y:np.ndarray, # CIFAR-10 images and labels
                 per_class:int|None=None) -> tuple: # At most this many images of each class
     "The images of the six natural classes as a tensor, with labels 0-5 (the index in `NATURAL_CLASSES`)."
@@ -252,7 +253,7 @@ def train_natural_judge(src:NaturalPairs, cfg:NaturalNetsConfig=NaturalNetsConfi
     net = learn.model.cpu().eval()
     return net, judge_accuracy(net, *test)
 
-# %% ../nbs/06a_natural.ipynb 23
+# %% ../nbs/06a_natural.ipynb 25
 SOUND_VOCAB = NATURAL_CLASSES + [NONE] # What the natural sound classifiers answer
 
 def imagenet_groups(vocab:list=NATURAL_CLASSES) -> torch.Tensor:
@@ -311,7 +312,7 @@ def train_natural_sound(src:NaturalPairs, cfg:NaturalNetsConfig=NaturalNetsConfi
     with torch.no_grad(): pred = probe.linear((feats[~tr] - mean)/std).argmax(1)
     return probe, float((pred == y[~tr]).float().mean()) if (~tr).any() else float('nan')
 
-# %% ../nbs/06a_natural.ipynb 25
+# %% ../nbs/06a_natural.ipynb 27
 def _arch(kinds:dict) -> dict:
     return {k: [(n, tuple(p.shape)) for n,p in m().state_dict().items() if not n.startswith('soundnet.')]
             for k,m in kinds.items()}
@@ -352,7 +353,7 @@ def natural_models(src:NaturalPairs|None=None, # The pairs (default: the natural
                             {'sound': lambda: SoundNetProbe(soundnet)}, asdict(cfg), force, verbose, frozen='soundnet.')
     return {**images, **sound, 'metrics': {**images['metrics'], **sound['metrics']}, 'path': images['path']}
 
-# %% ../nbs/06a_natural.ipynb 26
+# %% ../nbs/06a_natural.ipynb 28
 def natural_networks(cfg:Preset, # A natural-sized preset (its held-out fold chooses the sound probe)
                      data=None, # Natural data folder (see `find_natural_data`)
                      verbose:bool=False, # Report the training of networks not yet cached
@@ -377,7 +378,7 @@ def _judge(cfg:Preset, **ctx) -> Classifier:
 
 register_extractor(Extractor('natural_image', 'image', 256, 'body (256-d Linear, before ReLU)',
     'RGB, 32x32, [0, 1] (CIFAR-10 mean/std inside the network)', _natural('image'), rgb01_input,
-    lambda m,x: m.features(x)))
+    lambda m,x: m.features(x), from_pixels=pixels01))
 register_classifier('natural_image', lambda cfg, **ctx: Classifier(_natural('image')(cfg, **ctx), rgb01_input,
                                                                    CIFAR10_CLASSES))
 register_classifier('natural_judge', _judge)

@@ -25,11 +25,11 @@ from .models import *
 # %% auto 0
 __all__ = ['ROLES', 'EXTRACTORS', 'EXTRACTOR_FAMILIES', 'CLASSIFIERS', 'DIGITS_VOCAB', 'Classifier', 'Extractor',
            'register_extractor', 'register_extractor_family', 'register_classifier', 'get_extractor', 'network_name',
-           'preset_network', 'preset_networks', 'sound_architecture', 'wave_input', 'grey01_input', 'pixels_input',
-           'inception_classifier', 'soundnet_classifier', 'paper_classifiers', 'DigitNetsConfig', 'RandomRoll',
-           'fit_classifier', 'predict', 'digits_images', 'digits_waves', 'train_digits_image', 'train_digits_eval',
-           'train_digits_sound', 'cached_networks', 'digits_models', 'digits_networks', 'digits_classifiers',
-           'pixels_extractor']
+           'preset_network', 'preset_networks', 'sound_architecture', 'wave_input', 'pixels01', 'grey01_input',
+           'pixels_input', 'inception_classifier', 'soundnet_classifier', 'paper_classifiers', 'DigitNetsConfig',
+           'RandomRoll', 'fit_classifier', 'predict', 'digits_images', 'digits_waves', 'train_digits_image',
+           'train_digits_eval', 'train_digits_sound', 'cached_networks', 'digits_models', 'digits_networks',
+           'digits_classifiers', 'pixels_extractor']
 
 # %% ../nbs/06_networks.ipynb 6
 @dataclass
@@ -58,6 +58,7 @@ class Extractor:
     prep:Callable # Loaded item (PIL image or waveform) -> input tensor
     forward:Callable # `(model, batch) -> (bs, dim)` features
     arch:Callable|None=None # `(preset) -> nn.Module`: the untrained architecture, to load saved weights into
+    from_pixels:Callable|None=None # Images `(n, c, h, w)` in [-1, 1] -> the network's input, differentiably (GAN 2's feature term)
 
 # %% ../nbs/06_networks.ipynb 8
 ROLES = {'image_extractor': 'extractor', 'sound_extractor': 'extractor', # Feature extractors (paper section 4)
@@ -124,6 +125,10 @@ def wave_input(w) -> torch.Tensor:
     "A prepared waveform as a float32 tensor (sound networks eat raw waveforms)."
     return torch.from_numpy(np.ascontiguousarray(w, np.float32))
 
+def pixels01(x:torch.Tensor) -> torch.Tensor:
+    "Images in [-1, 1] (what the GANs draw) -> [0, 1] (what the digit and natural image networks take)."
+    return (x + 1)/2
+
 def grey01_input(im) -> torch.Tensor:
     "A PIL image as a `(1, H, W)` grey tensor in [0, 1] (the digit networks' input)."
     return torch.from_numpy(np.asarray(im.convert('L'), np.float32)/255)[None]
@@ -146,9 +151,15 @@ def _soundnet_pool5(m, x):
 
 def _vgg_prep(im): return vgg16_transform()(im.convert('RGB'))
 
+def _vgg_from_pixels(x:torch.Tensor) -> torch.Tensor:
+    "Generated images in [-1, 1] as VGG-16 takes them: RGB, resized to 256, centre 224, ImageNet mean/std."
+    x = F.interpolate((x.expand(-1, 3, -1, -1) + 1)/2, size=256, mode='bilinear', align_corners=False)[..., 16:240, 16:240]
+    mean,std = (torch.tensor(v, device=x.device)[:, None, None] for v in ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)))
+    return (x - mean)/std
+
 register_extractor(Extractor('vgg16_fc6', 'image', 4096, 'classifier[0] (fc6, before ReLU)',
     'RGB, resize 256, centre crop 224, ImageNet mean/std', lambda cfg, **ctx: load_vgg16_fc6(),
-    _vgg_prep, lambda m,x: m(x)))
+    _vgg_prep, lambda m,x: m(x), from_pixels=_vgg_from_pixels))
 register_extractor(Extractor('soundnet_pool5', 'sound', 4096, 'pool5 (conv5 + max-pool 4), 256 x 16 flattened',
     'mono, 22,050 Hz, [-256, 256], 6 s (tiled if shorter, centre if longer)', lambda cfg, **ctx: load_soundnet(),
     wave_input, _soundnet_pool5, arch=lambda cfg: SoundNet8()))
@@ -354,7 +365,8 @@ def digits_classifiers(nets:dict) -> tuple[Classifier, Classifier]:
             Classifier(nets['sound'].eval(), wave_input, DIGITS_VOCAB))
 
 register_extractor(Extractor('digits_image', 'image', 256, 'body (penultimate Linear, before ReLU)',
-    'grey, 32x32 (MNIST padded), [0, 1]', _digits('image'), grey01_input, lambda m,x: m.features(x)))
+    'grey, 32x32 (MNIST padded), [0, 1]', _digits('image'), grey01_input, lambda m,x: m.features(x),
+    from_pixels=pixels01))
 register_extractor(Extractor('digits_sound', 'sound', 256, 'body (penultimate Linear, before ReLU)',
     'mono, 8 kHz, peak-normalised, 1 s (zero-padded / centre)', _digits('sound'), wave_input, lambda m,x: m.features(x),
     arch=lambda cfg: DigitsSoundNet(cfg.features.dim, sr=cfg.audio.sr)))

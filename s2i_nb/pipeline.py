@@ -143,7 +143,8 @@ def run_gan2(run:Run) -> dict:
     "Train GAN 2: image feature -> image (paper 5.2), on the pairs' images or (cached) on the source's whole collection."
     kw = dict(quiet=run.quiet, device=run.device, speed=run.speed, **run.loader_kw)
     if run.cfg.gan2.train_on == 'pairs':
-        train_gan2(run.manifest, run.store('image'), run.store('pixels'), run.cfg, run.root/'gan2', **kw)
+        train_gan2(run.manifest, run.store('image'), run.store('pixels'), run.cfg, run.root/'gan2',
+                   image_net=run.nets['image_extractor'], **kw)
         return {'epochs': run.cfg.gan2.epochs}
     ckpt = collection_gan2(run.cfg, run.src, run.nets['image_extractor'], **kw)
     if is_main():

@@ -10,6 +10,7 @@ from fastcore.meta import delegates
 from .core import *
 from .features import FeatureStore
 from .gan_nets import *
+from .gan_data import *
 from .gan import *
 from .distributed import Speed, rank_bs
 

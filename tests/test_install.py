@@ -3,7 +3,7 @@ import sys
 from conftest import run, ROOT
 
 def test_import_from_elsewhere(tmp_path):
-    r = run(sys.executable, '-c', 'import s2i_nb, s2i_nb.core, s2i_nb.datasets, s2i_nb.media, s2i_nb.data, s2i_nb.networks, s2i_nb.cli, s2i_nb.gan_nets, s2i_nb.gan, s2i_nb.feat2img, s2i_nb.snd2feat, s2i_nb.inference, s2i_nb.pipeline, s2i_nb.evaluation, s2i_nb.demo; print(s2i_nb.__version__, s2i_nb.datasets.find_data(download=False))', cwd=tmp_path)
+    r = run(sys.executable, '-c', 'import s2i_nb, s2i_nb.core, s2i_nb.datasets, s2i_nb.media, s2i_nb.data, s2i_nb.networks, s2i_nb.cli, s2i_nb.gan_nets, s2i_nb.gan_data, s2i_nb.gan, s2i_nb.feat2img, s2i_nb.snd2feat, s2i_nb.inference, s2i_nb.pipeline, s2i_nb.evaluation, s2i_nb.demo; print(s2i_nb.__version__, s2i_nb.datasets.find_data(download=False))', cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     version, data = r.stdout.split()
     assert version == '0.0.1' and data.endswith('data')

@@ -20,7 +20,7 @@ def natural_run(tmp_path_factory):
     from s2i_nb.evaluation import evaluate_run
     root = tmp_path_factory.mktemp('natural')
     cfg = get_preset('natural').set('multimodal.epochs=3', 'gan2.epochs=1', 'gan1.epochs=1', 'curation.pairs_per_class=4')
-    register_source('natural-slice', lambda c, data=None, **kw: NaturalPairs(data, c, clips_per_category=2,
+    register_source('natural-slice', lambda c, data=None, **kw: NaturalPairs(data, c, clips_per_category=2, collection_per_class=40,
                                                                              images_per_class=24, distractor_images=1))
     nets = preset_networks(cfg, roles=list(ROLES), nets_cfg=small_nets())
     out = train(cfg, root/'run', source='natural-slice', networks=nets, evaluate=False, quiet=True, workers=0)
