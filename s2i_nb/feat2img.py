@@ -88,7 +88,7 @@ def pixel_features(cfg:Preset, model:nn.Module) -> PixelFeatures:
 def collection_stores(src:PairSource, # A source with a photo collection (`PairSource.collection`)
                       model:nn.Module, # The image feature network
                       folder:str|Path, # Where the stores go (`image/`, `pixels/`)
-                      n_valid:int=600, # Photos kept for the validation loss, spread evenly
+                      n_valid:int=600, # Photos kept for the validation loss, spread evenly (at most one in ten)
                       bs:int=256, quiet:bool=False,
                       photos:tuple|None=None, # `src.collection()` if already read
                      ) -> tuple[FeatureStore, FeatureStore, pd.DataFrame]:
@@ -104,7 +104,7 @@ def collection_stores(src:PairSource, # A source with a photo collection (`PairS
             feats.append(ext.forward(model.eval(), torch.stack([ext.prep(im) for im in ims]).to(dev)).float().cpu())
             pix.append(torch.stack([pix_ext.prep(im) for im in ims]).flatten(1).half())
     ids = [f"photo-{i}" for i in range(len(x))]
-    split = np.where(np.arange(len(x)) % max(1, len(x)//n_valid) == 0, 'valid', 'train')
+    split = np.where(np.arange(len(x)) % max(10, len(x)//n_valid) == 0, 'valid', 'train')
     man = pd.DataFrame(dict(id=ids, kept=True, split=split, label=y.astype(str)))
     meta = dict(preset=cfg.name, preset_hash=cfg.hash('audio', 'image'))
     img = array_store(Path(folder)/'image', torch.cat(feats).numpy(), ids, extractor=ext.name, weights=weights_hash(model), **meta)
