@@ -130,7 +130,7 @@ class NaturalPairs(PairSource):
 
 register_source('natural', lambda cfg, data=None, **kw: NaturalPairs(data, cfg, **kw))
 
-# %% ../nbs/06a_natural.ipynb 19
+# %% ../nbs/06a_natural.ipynb 17
 def _rgb01(x:torch.Tensor) -> torch.Tensor:
     "uint8 `(bs, H, W, 3)` or float `(bs, 3, H, W)` in [0, 1] -> float `(bs, 3, H, W)` in [0, 1]."
     return x.permute(0, 3, 1, 2).float().div(255) if x.dtype == torch.uint8 else x
@@ -161,7 +161,7 @@ class NaturalImageNet(nn.Module):
         with torch.autocast(x.device.type, torch.bfloat16, enabled=self.training and self.bf16):
             return self.head(self.body(x)).float()
 
-# %% ../nbs/06a_natural.ipynb 20
+# %% ../nbs/06a_natural.ipynb 18
 def fast_bf16(device:torch.device) -> bool:
     "Whether bfloat16 autocast speeds training up here: a CUDA device that supports it, or a CPU with AMX or AVX-512 BF16."
     if device.type == 'cuda': return torch.cuda.is_bf16_supported()
@@ -195,7 +195,7 @@ class NaturalJudgeNet(nn.Module):
         with torch.autocast(x.device.type, torch.bfloat16, enabled=self.training and self.bf16):
             return self.head(self.body(x)).float()
 
-# %% ../nbs/06a_natural.ipynb 21
+# %% ../nbs/06a_natural.ipynb 19
 @dataclass
 class NaturalNetsConfig:
     "How the natural preset's networks are trained."
@@ -229,7 +229,7 @@ def train_natural_image(src:NaturalPairs, cfg:NaturalNetsConfig=NaturalNetsConfi
     net = learn.model.cpu().eval()
     return net, float((predict(net, test[0]).argmax(1) == test[1]).float().mean())
 
-# %% ../nbs/06a_natural.ipynb 23
+# %% ../nbs/06a_natural.ipynb 21
 def six_classes(x:np.ndarray, y:np.ndarray, # CIFAR-10 images and labels
                 per_class:int|None=None) -> tuple: # At most this many images of each class
     "The images of the six natural classes as a tensor, with labels 0-5 (the index in `NATURAL_CLASSES`)."
