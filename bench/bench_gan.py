@@ -1,7 +1,7 @@
 """GAN training throughput: the fastai `CondGANLearner` against a plain-PyTorch pix2pix loop.
 
     python bench/bench_gan.py [--reps 3] [--digits-iters 60] [--natural-iters 60] [--paper-iters 6] [--paper-bs 4]
-                              [--opt fused|foreach] [--old] [--skip-paper]
+                              [--opt fused|foreach] [--skip-paper]
 
 Both train the same generator and critic (`gan_nets` of the preset's `gan2` settings, the same
 initial weights), on the same batches (one feature store of conditions and one of targets, each batch
@@ -12,11 +12,10 @@ its `--opt` kernels, lr 2e-4, betas (0.5, 0.999), eps 1e-8, no weight decay) and
 
 The unit is the GAN iteration, one critic update and one generator update, as pix2pix counts it:
 images/s = iterations/s x batch size. pix2pix does both updates on one batch with one generator
-forward pass; so does `CondGANLearner` (`paired=True`: a critic then a generator step on each batch,
-the generator step reusing the critic step's fake). `--old` adds the learner as it was before
-(`paired=False`, fastai's `Adam`): one update per batch, a fresh fake for each critic step. Runs
-alternate (plain, fastai, [old], plain, ...); the best of `--reps` and the medians give two ratios; compare the
-ratios (the machine is shared and noisy).
+forward pass; so does `CondGANLearner` (its `one_batch`: a critic then a generator update on each
+batch, the generator update reusing the critic update's fake). Runs alternate (plain, fastai, plain,
+...); the best of `--reps` and the medians give two ratios; compare the ratios (the machine is shared
+and noisy).
 """
 import argparse, shutil, tempfile, time
 from pathlib import Path
@@ -48,13 +47,13 @@ def nets(cfg, layout, ch, scaler, seed=0):
     seed_everything(seed)
     return gan_nets(cfg.gan2, layout, ch, scaler)
 
-def fastai_rate(ds, cfg, layout, ch, scaler, bs, iters, opt='fused', paired=True):
-    "GAN iterations/s of `CondGANLearner` (2 fastai steps = one critic + one generator update)."
+def fastai_rate(ds, cfg, layout, ch, scaler, bs, iters, opt='fused'):
+    "GAN iterations/s of `CondGANLearner` (2 fastai batches = one critic + one generator update)."
     dl = lambda: TfmdDL(ds, bs=bs, shuffle=False, drop_last=True, create_item=noop, create_batch=ds.batch,
                         after_batch=ToFloat(), num_workers=0, device='cpu')   # as `gan_dls` makes them
     dls = DataLoaders(dl(), dl(), device='cpu')
     g,c = nets(cfg, layout, ch, scaler)
-    learn = CondGANLearner(dls, g, c, path=tempfile.mkdtemp(), paired=paired, opt_impl=opt)
+    learn = CondGANLearner(dls, g, c, path=tempfile.mkdtemp(), opt_impl=opt)
     n_b = 2*iters
     from fastai.callback.core import Callback, CancelFitException
     class Stop(Callback):
@@ -92,7 +91,7 @@ def plain_rate(ds, cfg, layout, ch, scaler, bs, iters, opt='fused'):
             done += 1
             if done == iters + 1: return iters/(time.perf_counter() - t0)
 
-def bench(name, cfg, iters, bs, reps, opt='fused', old=False):
+def bench(name, cfg, iters, bs, reps, opt='fused'):
     "Print images/s of the plain loop and the learner(s) at one preset's size, and their ratios."
     layout = FeatureLayout.from_preset(cfg); ch,size = cfg.image.channels,cfg.image.size
     d = Path(tempfile.mkdtemp())
@@ -102,7 +101,6 @@ def bench(name, cfg, iters, bs, reps, opt='fused', old=False):
         scaler = FeatureScaler.fit(cond.array)
         args = (ds, cfg, layout, ch, scaler, bs, iters)
         runs = {'plain': lambda: plain_rate(*args, opt=opt), 'fastai': lambda: fastai_rate(*args, opt=opt)}
-        if old: runs['old'] = lambda: fastai_rate(*args, opt='fastai', paired=False)
         got = {k: [] for k in runs}
         for _ in range(reps):
             for k,f in runs.items(): got[k].append(f()*bs)
@@ -110,7 +108,6 @@ def bench(name, cfg, iters, bs, reps, opt='fused', old=False):
         line = (f"{name:7} {size}x{size}x{ch} dim={layout.dim} bs={bs:3} iters={iters:3}  "
                 f"plain {best['plain']:7.1f} img/s  fastai {best['fastai']:7.1f} img/s  "
                 f"ratio fastai/plain {best['fastai']/best['plain']:.2f} (medians {med['fastai']/med['plain']:.2f})")
-        if old: line += f"  old {best['old']:7.1f} img/s (old/plain {best['old']/best['plain']:.2f}, medians {med['old']/med['plain']:.2f})"
         print(line + '   runs: ' + '; '.join(f"{k} {', '.join(f'{x:.1f}' for x in v)}" for k,v in got.items()), flush=True)
         return best
     finally: shutil.rmtree(d)
@@ -122,10 +119,9 @@ if __name__ == '__main__':
     a.add_argument('--natural-iters', type=int, default=60); a.add_argument('--natural-bs', type=int, default=16)
     a.add_argument('--paper-iters', type=int, default=6); a.add_argument('--paper-bs', type=int, default=4)
     a.add_argument('--opt', default='fused', choices=['fused', 'foreach'])
-    a.add_argument('--old', action='store_true', help='also time the learner before issue 16 (paired=False, fastai Adam)')
     a.add_argument('--skip-paper', action='store_true')
     o = a.parse_args()
     print(f"torch threads: {torch.get_num_threads()}, device: cpu, Adam: {o.opt}", flush=True)
-    bench('digits', get_preset('digits'), o.digits_iters, o.digits_bs, o.reps, o.opt, o.old)
-    bench('natural', get_preset('natural'), o.natural_iters, o.natural_bs, o.reps, o.opt, o.old)
-    if not o.skip_paper: bench('paper', get_preset('paper'), o.paper_iters, o.paper_bs, o.reps, o.opt, o.old)
+    bench('digits', get_preset('digits'), o.digits_iters, o.digits_bs, o.reps, o.opt)
+    bench('natural', get_preset('natural'), o.natural_iters, o.natural_bs, o.reps, o.opt)
+    if not o.skip_paper: bench('paper', get_preset('paper'), o.paper_iters, o.paper_bs, o.reps, o.opt)

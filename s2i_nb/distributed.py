@@ -18,8 +18,8 @@ from fastai.callback.progress import ProgressCallback
 
 # %% auto 0
 __all__ = ['world_size', 'is_main', 'init_distributed', 'broadcast_object', 'gather_objects', 'end_distributed', 'main_first',
-           'rank_bs', 'global_batch_order', 'RankDL', 'DDPTrainer', 'unwrap', 'Speed', 'EpochLines', 'train_ctx',
-           'weights_digest', 'CheckInSync']
+           'rank_bs', 'global_batch_order', 'RankDL', 'DDPTrainer', 'unwrap', 'Speed', 'ChannelsLastBatch',
+           'EpochLines', 'train_ctx', 'weights_digest', 'CheckInSync']
 
 # %% ../nbs/01_distributed.ipynb 6
 def world_size() -> int:
@@ -138,6 +138,12 @@ class Speed:
             raise ValueError(f"{prec} mixed precision needs a CUDA device (this run is on {device})")
         return Speed(prec, cuda if self.channels_last is None else self.channels_last, self.compile, self.sync_bn)
 
+class ChannelsLastBatch(Callback):
+    "Each batch's images in channels-last memory, as the model's are: one layout for every convolution call."
+    def before_batch(self):
+        cl = lambda t: t.contiguous(memory_format=torch.channels_last) if isinstance(t, torch.Tensor) and t.ndim == 4 else t
+        self.learn.xb,self.learn.yb = tuple(map(cl, self.xb)),tuple(map(cl, self.yb))
+
 def _compile_children(model:nn.Module):
     "`torch.compile` each direct child network in place (state dict keys unchanged)."
     for m in (model.children() if hasattr(model, 'generator') else [model]): m.compile()
@@ -164,7 +170,7 @@ def train_ctx(learn:Learner, # Learner to train
     if s.precision != 'fp32':
         from fastai.callback.fp16 import MixedPrecision
         cbs.append(MixedPrecision(amp_mode=s.precision))
-    if s.channels_last: learn.model.to(memory_format=torch.channels_last)
+    if s.channels_last: learn.model.to(memory_format=torch.channels_last); cbs.append(ChannelsLastBatch())
     if s.compile: _compile_children(learn.model)
     had_bar = any(isinstance(c, ProgressCallback) for c in learn.cbs)
     drop_bar = had_bar and not (is_main() and in_terminal())   # other ranks are silent; a log gets lines, not bars
@@ -177,7 +183,7 @@ def train_ctx(learn:Learner, # Learner to train
         if s.channels_last: learn.model.to(memory_format=torch.contiguous_format)
         if drop_bar: learn.add_cb(ProgressCallback())
 
-# %% ../nbs/01_distributed.ipynb 18
+# %% ../nbs/01_distributed.ipynb 20
 def weights_digest(model:nn.Module) -> str:
     "A digest of a model's parameters (bit-exact)."
     h = hashlib.sha256()

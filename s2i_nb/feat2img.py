@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from pathlib import Path
 import copy
-import numpy as np, pandas as pd, torch, torch.nn as nn
+import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from PIL import Image
 from fastcore.meta import delegates
 from fastprogress.fastprogress import progress_bar
@@ -21,8 +21,8 @@ from .gan import *
 from .distributed import Speed, rank_bs, main_first, broadcast_object, is_main
 
 # %% auto 0
-__all__ = ['classify_images', 'class_accuracy', 'gan2_dls', 'train_gan2', 'PixelFeatures', 'pixel_features', 'collection_stores',
-           'collection_gan2']
+__all__ = ['classify_images', 'class_accuracy', 'gan2_dls', 'train_gan2', 'jitter', 'PixelFeatures', 'pixel_features',
+           'collection_stores', 'collection_gan2']
 
 # %% ../nbs/12_feat2img.ipynb 6
 def classify_images(clf:Classifier, images:list|torch.Tensor, # PIL images, or `(n, c, h, w)` tensors in [-1, 1]
@@ -68,7 +68,17 @@ def train_gan2(manifest:pd.DataFrame, # Curated manifest
                            epochs=epochs, seed=cfg.seed, quiet=quiet, speed=speed, cbs=cbs, features=feats,
                            meta={'image_store': str(image_store.path)})
 
-# %% ../nbs/12_feat2img.ipynb 21
+# %% ../nbs/12_feat2img.ipynb 22
+def jitter(x:torch.Tensor, # Images `(n, c, h, w)`
+           shift:int=2, # Largest move in pixels (reflected border)
+          ) -> torch.Tensor:
+    "Each image flipped left-right with probability 1/2, the batch moved by up to `shift` pixels: differentiable."
+    x = torch.where(torch.rand(len(x), 1, 1, 1, device=x.device) < 0.5, x.flip(-1), x)
+    if not shift: return x
+    i,j = torch.randint(0, 2*shift + 1, (2,)).tolist()
+    return F.pad(x, (shift,)*4, mode='reflect')[..., i:i + x.shape[-2], j:j + x.shape[-1]]
+
+# %% ../nbs/12_feat2img.ipynb 24
 class PixelFeatures(nn.Module):
     "A frozen copy of an image feature network that reads generated images (in [-1, 1]): GAN 2's feature term."
     def __init__(self, ext:Extractor, # The image extractor (its `from_pixels` and `forward`)
@@ -79,12 +89,15 @@ class PixelFeatures(nn.Module):
         self.ext,self.model = ext,copy.deepcopy(model).eval().requires_grad_(False)
     def forward(self, x:torch.Tensor) -> torch.Tensor: return self.ext.forward(self.model, self.ext.from_pixels(x)).float()
     def train(self, mode:bool=True): return super().train(False)   # batch norm keeps its statistics
+    def term(self, output:torch.Tensor, cond:torch.Tensor, scaler:FeatureScaler) -> torch.Tensor:
+        "GAN 2's feature term: mean squared distance, in `scaler`'s units, between the moved `output`'s feature and `cond`."
+        return F.mse_loss(scaler.encode(self(jitter(output))), scaler.encode(cond))
 
 def pixel_features(cfg:Preset, model:nn.Module) -> PixelFeatures:
     "The preset's image extractor over `model`, reading generated images."
     return PixelFeatures(get_extractor(network_name(cfg, 'image_extractor')), model)
 
-# %% ../nbs/12_feat2img.ipynb 27
+# %% ../nbs/12_feat2img.ipynb 30
 def collection_stores(src:PairSource, # A source with a photo collection (`PairSource.collection`)
                       model:nn.Module, # The image feature network
                       folder:str|Path, # Where the stores go (`image/`, `pixels/`)
@@ -111,7 +124,7 @@ def collection_stores(src:PairSource, # A source with a photo collection (`PairS
     px = array_store(Path(folder)/'pixels', torch.cat(pix).numpy(), ids, extractor=pix_ext.name, **meta)
     return img, px, man
 
-# %% ../nbs/12_feat2img.ipynb 28
+# %% ../nbs/12_feat2img.ipynb 31
 def collection_gan2(cfg:Preset, # The run's preset (its `gan2` settings; the seed is not used)
                     src:PairSource, # The run's pair source (`PairSource.collection`)
                     model:nn.Module, # The image feature network

@@ -5,68 +5,39 @@
 # %% ../nbs/11_gan.ipynb 2
 from __future__ import annotations
 import json
+from contextlib import nullcontext
 from functools import partial
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 from .core import *   # first: it silences torch's deprecation warning that importing fastai triggers
 import matplotlib.pyplot as plt
-from fastcore.basics import patch, GetAttr
 from fastcore.meta import delegates
 from fastcore.foundation import L
 from fastai.data.core import DataLoaders
-from fastai.callback.core import Callback
-from fastai.learner import Learner
+from fastai.callback.core import Callback, CancelBatchException, CancelStepException
 from fastai.callback.schedule import ParamScheduler, combined_cos
-from fastai.callback.progress import CSVLogger  # (its module also patches Learner.no_bar)
-from fastai.optimizer import Adam, OptimWrapper
+from fastai.optimizer import OptimWrapper
+from fastai.torch_core import params, show_image
 from fastai.metrics import LossMetrics
-from fastai.vision.gan import GANLearner, GANLoss, GANModule, GANTrainer, set_freeze_model
+from fastai.vision.gan import GANLearner, GANLoss, GANModule   # (it imports fastai's progress bar: `Learner.no_bar`)
 from .distributed import Speed, train_ctx, is_main, unwrap
 from .gan_nets import *
 
 # %% auto 0
-__all__ = ['CondGANModule', 'jitter', 'CondGANLoss', 'pix2pix_adam', 'CondGANTrainer', 'EachBatchTwice', 'TrainActiveOnly',
-           'GANCheckpoint', 'AppendCSVLogger', 'CondGANLearner', 'last_epoch', 'fit_gan', 'train_gan_stage']
+__all__ = ['CondGANModule', 'CondGANLoss', 'pix2pix_adam', 'CondGANLearner', 'GANCheckpoint', 'CSVHistory', 'last_epoch',
+           'fit_gan', 'train_gan_stage']
 
 # %% ../nbs/11_gan.ipynb 7
 class CondGANModule(GANModule):
-    "fastai's `GANModule` that can keep the critic step's fake and hand it to the generator step on the same batch."
-    def __init__(self, generator:nn.Module, critic:nn.Module):
-        super().__init__(generator, critic)
-        self.keep,self.hand_over,self.kept = False,False,None   # the flags: set by `CondGANTrainer.before_batch`
-        self.real_channels_last = False   # real images in the critic's channels-last layout (`train_ctx` on GPUs)
-
-    def fake(self, cond:torch.Tensor) -> torch.Tensor:
-        "The generator's output for `cond`: made with gradients and kept when `keep` is on, else without gradients."
-        if not self.keep:
-            with torch.no_grad(): return self.generator(cond)
-        self.kept = self.generator(cond)
-        return self.kept
-
+    "fastai's `GANModule` whose generator mode returns a fake made earlier in the iteration (`kept`), once."
+    kept = None
     def forward(self, *args):
-        "The kept fake, once, when the trainer says `hand_over`; else fastai's forward."
-        if self.hand_over and self.kept is not None:
-            out,self.kept,self.hand_over = self.kept,None,False
-            return out
-        if not self.gen_mode and self.real_channels_last:   # the fakes' layout: one compiled graph for the critic
-            args = (args[0].to(memory_format=torch.channels_last), *args[1:])
-        return super().forward(*args)
+        "Generator mode: the kept fake if there is one, else the generator's output; critic mode: the critic's."
+        if not self.gen_mode or self.kept is None: return super().forward(*args)
+        out,self.kept = self.kept,None
+        return out
 
-    def drop_fake(self):
-        "Forget the kept fake and the trainer's flags."
-        self.keep,self.hand_over,self.kept = False,False,None
-
-# %% ../nbs/11_gan.ipynb 11
-def jitter(x:torch.Tensor, # Images `(n, c, h, w)`
-           shift:int=2, # Largest move in pixels (reflected border)
-          ) -> torch.Tensor:
-    "Each image flipped left-right with probability 1/2, the batch moved by up to `shift` pixels: differentiable."
-    x = torch.where(torch.rand(len(x), 1, 1, 1, device=x.device) < 0.5, x.flip(-1), x)
-    if not shift: return x
-    i,j = torch.randint(0, 2*shift + 1, (2,)).tolist()
-    return F.pad(x, (shift,)*4, mode='reflect')[..., i:i + x.shape[-2], j:j + x.shape[-1]]
-
-# %% ../nbs/11_gan.ipynb 13
+# %% ../nbs/11_gan.ipynb 10
 class CondGANLoss(GANLoss):
     "pix2pix's losses for a conditional GAN whose critic sees `(output, condition)`."
     def __init__(self, gan_model:nn.Module, # fastai's `GANModule` (generator + critic)
@@ -74,12 +45,13 @@ class CondGANLoss(GANLoss):
                  critic_loss_weight:float=1., # Weight on the critic's loss (paper: 0.001 for GAN 1)
                  draws:int=1, # Best of n: the L1 term of each item is the smallest over this many noise draws
                  feat_weight:float=0., # Weight of the feature term (GAN 2): the output's feature near the condition
-                 features:nn.Module|None=None): # Frozen output -> condition-space feature (`pixel_features`)
+                 features:nn.Module|None=None): # The feature term's network: its `term(output, cond, scaler)` (`PixelFeatures`)
         super().__init__(None, None, gan_model)
         self.l1_weight,self.critic_loss_weight,self.draws = l1_weight,critic_loss_weight,draws
         if feat_weight and features is None: raise UsageError("a feature term (feat_weight > 0) needs `features`")
         self.feat_weight,self.features = feat_weight,features
         self.adv = self.l1 = self.feat = self.gen_loss = self.crit_loss = torch.tensor(0.)
+        self.fake = None
 
     def generator(self, output, target, cond):
         "Generator step: fool the critic on `(output, cond)` and stay near `target`."
@@ -87,18 +59,15 @@ class CondGANLoss(GANLoss):
         self.adv = F.binary_cross_entropy_with_logits(fake_pred, torch.ones_like(fake_pred))
         self.l1 = F.l1_loss(output, target) if self.draws == 1 else self._best_l1(output, target, cond)
         self.gen_loss = self.adv + self.l1_weight*self.l1
-        if self.feat_weight: self.gen_loss = self.gen_loss + self.feat_weight*self._feature_term(output, cond)
+        if self.feat_weight:
+            self.feat = self.features.term(output, cond, self.gan_model.generator.scaler)
+            self.gen_loss = self.gen_loss + self.feat_weight*self.feat
         return self.gen_loss
 
-    def _feature_term(self, output, cond):
-        "Mean squared distance, in the generator's scaling, between the jittered output's feature and the condition."
-        sc = self.gan_model.generator.scaler
-        self.feat = F.mse_loss(sc.encode(self.features(jitter(output))), sc.encode(cond))
-        return self.feat
-
     def critic(self, real_pred, cond):
-        "Critic step: real `(target, cond)` (already judged) against the fake `(generator(cond), cond)`, detached."
-        fake_pred = self.gan_model.critic(self._fake(cond).detach(), cond)
+        "Critic update: real `(target, cond)` (already judged) against `(generator(cond), cond)`; that fake is kept."
+        self.fake = self.gan_model.generator(cond)   # with its graph: the generator update reuses it (one forward)
+        fake_pred = self.gan_model.critic(self.fake.detach(), cond)
         bce = F.binary_cross_entropy_with_logits
         self.crit_loss = self.critic_loss_weight*(bce(real_pred, torch.ones_like(real_pred)) +
                                                   bce(fake_pred, torch.zeros_like(fake_pred)))/2
@@ -110,134 +79,21 @@ class CondGANLoss(GANLoss):
         for _ in range(self.draws - 1): l1 = torch.minimum(l1, (self.gan_model.generator(cond) - target).abs().flatten(1).mean(1))
         return l1.mean()
 
-    def _fake(self, cond):
-        "The generator's output for `cond`: from a `CondGANModule` (which may keep it), else made without gradients."
-        if isinstance(self.gan_model, CondGANModule): return self.gan_model.fake(cond)
-        with torch.no_grad(): return self.gan_model.generator(cond)
 
-# %% ../nbs/11_gan.ipynb 23
+# %% ../nbs/11_gan.ipynb 20
 def pix2pix_adam(betas:tuple=(0.5, 0.999), # Adam's (beta1, beta2): pix2pix's
                  eps:float=1e-8, # Adam's epsilon: pix2pix's
-                 impl:str='fused', # 'fused' or 'foreach' (PyTorch's kernels), 'fastai' (fastai's `Adam`)
+                 impl:str='fused', # PyTorch's 'fused' or 'foreach' kernels
                 ):
-    "An `opt_func` for pix2pix's Adam without weight decay, from PyTorch (in fastai's `OptimWrapper`) or fastai."
-    if impl == 'fastai': return partial(Adam, mom=betas[0], sqr_mom=betas[1], eps=eps, wd=0.)
-    if impl not in ('fused', 'foreach'): raise ValueError(f"impl must be 'fused', 'foreach' or 'fastai', not {impl!r}")
+    "An `opt_func` for pix2pix's Adam without weight decay: PyTorch's, in fastai's `OptimWrapper`."
+    if impl not in ('fused', 'foreach'): raise ValueError(f"impl must be 'fused' or 'foreach', not {impl!r}")
     return partial(OptimWrapper, opt=partial(torch.optim.Adam, betas=betas, eps=eps, weight_decay=0., **{impl: True}))
 
-# %% ../nbs/11_gan.ipynb 27
-class CondGANTrainer(GANTrainer):
-    "fastai's `GANTrainer` with pix2pix's iteration (one generator forward), inside DDP, keeping no copies of its own."
-    def __init__(self, paired:bool=True, # A critic then a generator step on each batch, sharing the fake
-                 **kwargs):
-        super().__init__(**kwargs)
-        self.paired = paired
-    order = GANTrainer.order - 1   # before `FixedGANSwitcher` (fastai sorts callbacks by `order` alone, not `run_after`)
-    @property
-    def name(self): return 'gan_trainer'   # where `FixedGANSwitcher` and the rest look for it
-    # the networks and the mode are the (unwrapped) model's: fastai's copies shadowed the learner's, with a warning
-    @property
-    def gan(self) -> GANModule: return unwrap(self.learn.model)
-    @property
-    def generator(self) -> nn.Module: return self.gan.generator
-    @property
-    def critic(self) -> nn.Module: return self.gan.critic
-    @property
-    def gen_mode(self) -> bool: return self.gan.gen_mode
-
-    def switch(self, gen_mode=None):
-        "Switch the model, loss and networks' trainability to generator or critic mode (toggle when `None`)."
-        mode = (not self.gen_mode) if gen_mode is None else gen_mode
-        self.gan.switch(mode); self.loss_func.switch(mode)
-        self._set_trainable()
-
-    def _set_trainable(self):
-        "Train the active network; the generator also makes a paired critic step's fake with gradients."
-        for net,rg in ((self.generator, self.gen_mode or self.paired), (self.critic, not self.gen_mode)):
-            if next(net.parameters()).requires_grad != rg: set_freeze_model(net, rg)   # only when it changes
-        if self.switch_eval: self.generator.train(self.gen_mode); self.critic.train(not self.gen_mode)
-
-    def before_fit(self):
-        "Start in the first step's mode, with fresh loss records."
-        w = next(p for p in self.critic.parameters() if p.ndim == 4)   # the first convolution: channels-last (`train_ctx`)?
-        self.gan.real_channels_last = w.shape[1] > 1 and w.stride(1) == 1
-        self.switch(self.gen_first and not self.paired)
-        self.crit_losses,self.gen_losses = [],[]
-        self.gen_loss.reset(); self.crit_loss.reset()
-
-    def before_train(self):
-        "A paired epoch starts with a critic step (validation left the generator on)."
-        if self.paired: self.switch(False)
-
-    def before_batch(self):
-        "fastai's swap of inputs and targets for a critic step; a paired critic step keeps its fake for the generator step."
-        super().before_batch()
-        paired,gan = self.paired and self.training,self.gan
-        gan.keep = paired and not self.gen_mode
-        gan.hand_over = paired and self.gen_mode
-        if not gan.hand_over: gan.kept = None   # only the next generator step may use a kept fake
-
-    def after_batch(self):
-        "Record the smoothed losses (fastai also gathers each generated batch over processes, for images not shown)."
-        if not self.training: return
-        if self.gen_mode: self.gen_loss.accumulate(self.learn); self.gen_losses.append(self.gen_loss.value)
-        else: self.crit_loss.accumulate(self.learn); self.crit_losses.append(self.crit_loss.value)
-
-    def before_validate(self): self.gan.drop_fake(); self.switch(gen_mode=True)
-    def after_fit(self): self.gan.drop_fake()
-
-class _Twice(GetAttr):
-    "A loader that yields each batch of `dl` twice in a row."
-    _default = 'dl'
-    def __init__(self, dl): self.dl = dl
-    def __len__(self): return 2*len(self.dl)
-    def __iter__(self):
-        for b in self.dl: yield b; yield b
-
-class EachBatchTwice(Callback):
-    "Train on each batch twice in a row (pix2pix's critic then generator step)."
-    order = 20   # after a distributed trainer wraps the loader (11), before the progress bar reads its length (60)
-    def before_train(self): self.learn.dl = _Twice(self.learn.dl)
-
-class TrainActiveOnly(Callback):
-    "Remove the idle network's gradients before each step, so the shared optimiser updates only the one being trained."
-    def before_step(self):
-        gt = self.learn.gan_trainer
-        for p in (gt.critic if gt.gen_mode else gt.generator).parameters(): p.grad = None
-
-# %% ../nbs/11_gan.ipynb 29
-def _skipped(learn:Learner) -> bool:
-    "Whether the current epoch is one that a resumed fit skips (fastai's `SkipToEpoch`)."
-    return learn.epoch < getattr(getattr(learn, 'skip_to_epoch', None), '_skip_to', 0)
-
-class GANCheckpoint(Callback):
-    "Per epoch, rank 0 writes `models/{fname}.pth` (model, optimiser; atomic) and `{fname}.json` (epoch, `gen_mode`)."
-    order = 70
-    def __init__(self, fname:str='last'): self.fname = fname
-    def after_epoch(self):
-        if not is_main() or _skipped(self.learn): return
-        folder = self.learn.path/self.learn.model_dir
-        with atomic_write(folder/f'{self.fname}.pth') as tmp:
-            torch.save({'model': unwrap(self.learn.model).state_dict(), 'opt': self.learn.opt.state_dict()}, tmp)
-        state = {'epoch': self.learn.epoch,
-                 'gen_mode': bool(self.learn.gan_trainer.gen_mode)}   # validation leaves the generator on
-        with atomic_write(folder/f'{self.fname}.json') as tmp: tmp.write_text(json.dumps(state))
-
-class AppendCSVLogger(CSVLogger):
-    "fastai's `CSVLogger` appending to an existing log without repeating its header (for resumed runs); rank 0 writes."
-    def __init__(self, fname:str='history.csv'): super().__init__(fname, append=True)
-    def before_fit(self):
-        if not is_main(): self.run = False; return   # fastai turns `run` back on after the fit
-        f = self.path/self.fname
-        if not (f.exists() and f.stat().st_size): return super().before_fit()
-        self.file = f.open('a')
-        self.old_logger,self.learn.logger = self.logger,self._write_line
-    def _write_line(self, log):
-        if not _skipped(self.learn): super()._write_line(log)   # no line for the epochs a resumed fit skips
-
-@delegates(GANLearner.__init__, but=['gen_loss_func', 'crit_loss_func', 'show_img', 'opt_func', 'wd'])
+# %% ../nbs/11_gan.ipynb 24
+@delegates(GANLearner.__init__, but=['gen_loss_func', 'crit_loss_func', 'switcher', 'gen_first', 'switch_eval',
+                                     'show_img', 'clip', 'opt_func', 'wd', 'splitter'])
 class CondGANLearner(GANLearner):
-    "A fastai `GANLearner` for a pix2pix-style conditional GAN on `(condition, target, condition)` batches."
+    "A fastai `GANLearner` that trains a pix2pix-style conditional GAN on `(condition, target, condition)` batches."
     def __init__(self, dls:DataLoaders, # `gan_dls`: (condition, target, condition)
                  generator:CondGenerator, critic:CondCritic,
                  l1_weight:float=100., # lambda of the L1 term
@@ -245,20 +101,15 @@ class CondGANLearner(GANLearner):
                  draws:int=1, # Best-of-n L1 over noise draws (`CondGANLoss`)
                  feat_weight:float=0., features:nn.Module|None=None, # The feature term (`CondGANLoss`)
                  lr:float=2e-4, betas:tuple=(0.5, 0.999), eps:float=1e-8, # pix2pix's Adam
-                 opt_impl:str='fused', # Adam's implementation (`pix2pix_adam`)
-                 paired:bool=True, # pix2pix's iteration: critic then generator step on each batch, one generator forward
-                 switch_eval:bool=False, # pix2pix keeps both networks in training mode
+                 opt_impl:str='fused', # Adam's kernels (`pix2pix_adam`)
                  cbs=None, metrics=None, **kwargs):
-        super().__init__(dls, generator, critic, None, None, switch_eval=switch_eval, show_img=False,
-                         opt_func=pix2pix_adam(betas, eps, opt_impl), lr=lr, wd=0.,
-                         cbs=L(cbs) + L(TrainActiveOnly()) + L(EachBatchTwice() if paired else None),
-                         metrics=L(metrics) + L(*LossMetrics('adv,l1' + (',feat' if feat_weight else ''))), **kwargs)
-        gt = self.gan_trainer; self.remove_cb(gt)
-        self.add_cb(CondGANTrainer(paired, switch_eval=gt.switch_eval, clip=gt.clip, gen_first=gt.gen_first,
-                                   show_img=False))
+        super().__init__(dls, generator, critic, None, None, show_img=False, opt_func=pix2pix_adam(betas, eps, opt_impl),
+                         lr=lr, wd=0., splitter=params, cbs=cbs, **kwargs,   # one optimiser for both, frozen or not
+                         metrics=L(metrics) + L(*LossMetrics('adv,l1' + (',feat' if feat_weight else ''))))
+        self.remove_cbs([self.gan_trainer, self.fixed_gan_switcher])   # `one_batch` runs both updates itself
         self.model = CondGANModule(generator, critic)
         self.loss_func = CondGANLoss(self.model, l1_weight, critic_loss_weight, draws, feat_weight, features)
-        Path(self.path).mkdir(parents=True, exist_ok=True)   # fastai's CSVLogger writes there without creating it
+        self.switch(gen_mode=True)   # validation and inference use the generator
 
     @classmethod
     def from_config(cls, dls:DataLoaders, cfg:GANConfig, generator:CondGenerator, critic:CondCritic, **kwargs):
@@ -266,8 +117,90 @@ class CondGANLearner(GANLearner):
         return cls(dls, generator, critic, l1_weight=cfg.l1_weight, critic_loss_weight=cfg.critic_loss_weight,
                    draws=cfg.draws, feat_weight=cfg.feat_weight, lr=cfg.lr, betas=tuple(cfg.betas), **kwargs)
 
-# %% ../nbs/11_gan.ipynb 31
-def last_epoch(learn:Learner, fname:str='last') -> int:
+    @property
+    def gan(self) -> CondGANModule: return unwrap(self.model)
+
+    def switch(self, gen_mode:bool):
+        "Model and loss in generator or critic mode; the critic trains only in its own update (pix2pix's `set_requires_grad`)."
+        self.gan.switch(gen_mode); self.loss_func.switch(gen_mode)
+        self.gan.critic.requires_grad_(not gen_mode)
+
+    def one_batch(self, i:int, b:tuple):
+        "pix2pix's `optimize_parameters` on a training batch; fastai's batch in validation."
+        if not self.training: return super().one_batch(i, b)
+        cond,target = b[:2]
+        try:
+            self.update(i, False, (target, cond), (cond,))   # critic: real (target, cond) against (G(cond), cond)
+            self.gan.kept = self.loss_func.fake               # one generator forward: the next update reuses G(cond)
+            self.update(i, True, (cond,), (target, cond))     # generator: fool the critic with it, stay near the target
+        finally: self.gan.kept = self.loss_func.fake = None
+
+    def update(self, i:int, gen_mode:bool, xb:tuple, yb:tuple):
+        "One optimiser step of the critic or the generator, as fastai runs a batch: every event, cancellable."
+        self.switch(gen_mode); self.iter,self.xb,self.yb = i,xb,yb
+        try:
+            self('before_batch')
+            self.pred = self.model(*self.xb); self('after_pred')
+            self.loss_grad = self.loss_func(self.pred, *self.yb); self.loss = self.loss_grad.clone(); self('after_loss')
+            self('before_backward'); self.loss_grad.backward(); self('after_backward')
+            try: self('before_step'); self.opt.step()
+            except CancelStepException: self('after_cancel_step')   # e.g. mixed precision skipping an overflow
+            self('after_step'); self.opt.zero_grad()
+        except CancelBatchException: self('after_cancel_batch')
+        self('after_batch')
+
+    def all_batches(self):
+        "fastai's loop over the loader; a training batch counts as its two updates (schedules, `pct_train`)."
+        self.n_iter = len(self.dl)*(2 if self.training else 1)
+        for i,b in enumerate(self.dl): self.one_batch(i, b)
+
+    def show_results(self, ds_idx:int=1, max_n:int=6, figsize=None, titles=('condition', 'generated', 'target')):
+        "Rows of (condition laid out | generated | target) for the first `max_n` items of a dataset."
+        ds = self.dls[ds_idx].dataset
+        c,t,_ = ds.batch(range(min(max_n, len(ds))))
+        gen = self.gan.generator
+        grid = gen.layout.to_grid(gen.scaler.encode(c.to(gen.scaler.mean.device))).clamp(-1, 1).cpu()
+        cols = [to_pil(x) for x in (grid, generate(gen, c), t.float())]
+        fig,axs = plt.subplots(len(c), 3, figsize=figsize or (4.5, 1.5*len(c)), squeeze=False)
+        for k,ax in enumerate(axs.flat): show_image(cols[k%3][k//3], ax=ax, title=None if k > 2 else titles[k], cmap='gray', vmin=0, vmax=255)
+        plt.tight_layout()
+        return fig
+
+# %% ../nbs/11_gan.ipynb 26
+class GANCheckpoint(Callback):
+    "Per epoch, rank 0 writes `models/{fname}.pth` (model, optimiser), then `{fname}.json` (the epoch), atomically."
+    order = 70
+    def __init__(self, fname:str='last'): self.fname = fname
+    def before_fit(self): self.cancelled = False
+    def after_cancel_epoch(self): self.cancelled = True
+    def after_epoch(self):
+        cancelled,self.cancelled = self.cancelled,False
+        if cancelled or not is_main(): return
+        folder = self.learn.path/self.learn.model_dir
+        with atomic_write(folder/f'{self.fname}.pth') as tmp:
+            torch.save({'model': unwrap(self.learn.model).state_dict(), 'opt': self.learn.opt.state_dict()}, tmp)
+        with atomic_write(folder/f'{self.fname}.json') as tmp: tmp.write_text(json.dumps({'epoch': self.epoch}))
+
+class CSVHistory(Callback):
+    "The recorder's line of each epoch appended to `history.csv` (a header only in a new file); rank 0 writes."
+    order = 65   # after the progress bar takes over the logger (60): its line goes on to it
+    def __init__(self, fname:str='history.csv'): self.fname = fname
+    def before_fit(self):
+        self.cancelled,self.old = False,self.learn.logger
+        if is_main(): self.learn.logger = self.write
+    def after_cancel_epoch(self): self.cancelled = True
+    def write(self, log:list):
+        "Append `log` and pass it on, unless its epoch was cancelled."
+        cancelled,self.cancelled = self.cancelled,False
+        if cancelled: return
+        f = self.path/self.fname; self.path.mkdir(parents=True, exist_ok=True)
+        head = '' if f.exists() and f.stat().st_size else ','.join(self.recorder.metric_names) + '\n'
+        with f.open('a') as o: o.write(head + ','.join(map(str, log)) + '\n')
+        self.old(log)
+    def after_fit(self): self.learn.logger = self.old
+
+# %% ../nbs/11_gan.ipynb 28
+def last_epoch(learn:CondGANLearner, fname:str='last') -> int:
     "The last epoch with a checkpoint in `learn`'s model folder, or -1."
     f = learn.path/learn.model_dir/f'{fname}.json'
     return json.loads(f.read_text())['epoch'] if f.exists() and (f.with_suffix('.pth')).exists() else -1
@@ -284,34 +217,10 @@ def fit_gan(learn:CondGANLearner, n_epoch:int, lr:float|None=None,
     if learn.opt is None: learn.create_opt()
     lr = learn.lr if lr is None else lr
     sched = ParamScheduler({'lr': combined_cos(pct_start, lr, lr, lr/div_final)})
-    gt = learn.gan_trainer; first = gt.gen_first
-    if start:   # continue with the network the interrupted run would have trained next
-        gt.gen_first = json.loads((learn.path/learn.model_dir/f'{fname}.json').read_text()).get('gen_mode', True)
-    try: learn.fit(n_epoch, lr, cbs=L(sched, GANCheckpoint(fname)) + L(cbs), start_epoch=start)
-    finally: gt.gen_first = first
+    learn.fit(n_epoch, lr, cbs=L(sched, GANCheckpoint(fname)) + L(cbs), start_epoch=start)
     return learn
 
-# %% ../nbs/11_gan.ipynb 33
-@patch
-def show_results(self:CondGANLearner, ds_idx:int=1, max_n:int=6, figsize=None,
-                 titles=('condition', 'generated', 'target')):
-    "Rows of (condition laid out | generated | target) for the first `max_n` items of a dataset."
-    ds = self.dls[ds_idx].dataset
-    items = [ds[i] for i in range(min(max_n, len(ds)))]
-    c = torch.stack([o[0] for o in items]); t = torch.stack([o[1] for o in items])
-    gen = self.model.generator
-    fake = generate(gen, c)
-    grid = gen.layout.to_grid(gen.scaler.encode(c.to(gen.scaler.mean.device))).clamp(-1, 1).cpu()
-    fig,axs = plt.subplots(len(items), 3, figsize=figsize or (4.5, 1.5*len(items)), squeeze=False)
-    cols = [to_pil(x) for x in (grid, fake, t)]
-    for i in range(len(items)):
-        for j,col in enumerate(cols):
-            axs[i, j].imshow(col[i], cmap='gray', vmin=0, vmax=255); axs[i, j].axis('off')
-            if i == 0: axs[i, j].set_title(titles[j], fontsize=9)
-    plt.tight_layout()
-    return fig
-
-# %% ../nbs/11_gan.ipynb 35
+# %% ../nbs/11_gan.ipynb 31
 def train_gan_stage(dls:DataLoaders, # `gan_dls` of the stage
                     cfg:GANConfig, # The stage's settings
                     layout:FeatureLayout, # The condition's layout
@@ -323,7 +232,7 @@ def train_gan_stage(dls:DataLoaders, # `gan_dls` of the stage
                     seed:int=42, quiet:bool=False, meta:dict|None=None,
                     speed:Speed|None=None, # Precision, memory format, compilation (GPUs; see `s2i_nb.distributed`)
                     cbs=None, # More callbacks for the learner
-                    features:nn.Module|None=None, # Output -> condition-space feature, for `cfg.feat_weight` (`pixel_features`)
+                    features:nn.Module|None=None, # The feature term's network, for `cfg.feat_weight` (`pixel_features`)
                    ) -> CondGANLearner:
     "Train one GAN stage with a `CondGANLearner` (resumable, on every launched process); rank 0 saves it (`save_gan`)."
     out = Path(out_dir)
@@ -331,13 +240,11 @@ def train_gan_stage(dls:DataLoaders, # `gan_dls` of the stage
     seed_everything(seed)
     gen,crit = gan_nets(cfg, layout, out_ch, scaler, out_scaler)
     if features is not None: features = features.to(dls.device)
-    learn = CondGANLearner.from_config(dls, cfg, gen, crit, path=out, cbs=L(AppendCSVLogger()) + L(cbs), features=features)
+    learn = CondGANLearner.from_config(dls, cfg, gen, crit, path=out, cbs=L(CSVHistory()) + L(cbs), features=features)
     if last_epoch(learn) < 0 and is_main(): (out/'history.csv').unlink(missing_ok=True)   # a fresh run: a fresh log
     n = epochs or cfg.epochs
-    with train_ctx(learn, speed, gan=True):
-        if quiet:
-            with learn.no_logging(), learn.no_bar(): fit_gan(learn, n)
-        else: fit_gan(learn, n)
+    quietly = (learn.no_logging(), learn.no_bar()) if quiet else (nullcontext(), nullcontext())
+    with train_ctx(learn, speed, gan=True), quietly[0], quietly[1]: fit_gan(learn, n)
     if is_main():
         save_gan(out/f'{name}.pt', gen, crit, cfg, meta={'epochs': n, 'train_rows': len(dls.train_ds), **(meta or {})})
     return learn

