@@ -19,7 +19,7 @@ from .data import pair_source, load_all, show_pairs, summarise_pairs
 from .networks import preset_networks
 from .curation import curate
 from .distributed import Speed, is_main, end_distributed
-from .inference import SoundToImage
+from .inference import SoundToImage, RunDir
 from .evaluation import evaluate_run, report_lines
 from .pipeline import train
 
@@ -174,7 +174,7 @@ def s2i_evaluate(ckpt:str='runs/digits', # A run folder written by `s2i train`
     "Score a trained run on its held-out clips (per clip and balanced, with intervals and chance); write the report."
     m = evaluate_run(ckpt, out, split=split, quiet=True)
     print(report_lines(m))
-    print(f"wrote {Path(out) if out else Path(ckpt)/'report'}")
+    print(f"wrote {Path(out) if out else RunDir(ckpt).report}")
 
 @call_parse
 def s2i_crossval(preset:str='natural', # Preset name or preset JSON file (its curation.split must be 'source')
@@ -229,7 +229,7 @@ def s2i_demo(ckpt:Param("Run folders written by `s2i train`, one tab each (defau
     "Serve the demo page (Voilà) on this machine and print its address; Ctrl-C stops it."
     runs = [Path(c).resolve() for c in (ckpt or ['runs/digits'])]
     for r in runs:
-        if not (r/'s2i.json').is_file():
+        if not RunDir(r).spec_file.is_file():
             raise UsageError(f"{r}: not a trained run (no s2i.json); train one with `s2i train --preset digits --out {r}`")
     if importlib.util.find_spec('voila') is None:
         raise UsageError("the demo needs Voilà and a Jupyter kernel: pip install -e \".[demo]\"")

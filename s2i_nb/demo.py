@@ -13,8 +13,7 @@ from IPython.display import display, clear_output, Audio, Image
 from .core import *
 from .media import MediaError, log_spectrogram
 from pathlib import Path
-from .inference import SoundToImage
-from .curation import read_manifest
+from .inference import SoundToImage, RunDir
 
 # %% auto 0
 __all__ = ['sound_figure', 'SoundDemo', 'run_recordings', 'demo_app']
@@ -87,7 +86,7 @@ def run_recordings(run:str|Path, # A run folder written by `train`
                    per_class:int=1, # Recordings offered per class
                   ) -> dict:
     "`{'label (file)': path}`: held-out sounds of a trained run (never heard in training), `per_class` per class."
-    man = read_manifest(Path(run)/'curation'/'manifest.csv')
+    man = RunDir(run).manifest()
     held = man[man.kept.astype(bool) & (man.split == 'valid')].drop_duplicates('sound')
     held = held.sort_values(['label', 'sound']).groupby('label').head(per_class)
     return {f"{r.label} ({Path(r.sound).stem})": r.sound for r in held.itertuples()}

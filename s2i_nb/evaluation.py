@@ -15,14 +15,13 @@ from .metrics import *
 from .data import pair_source
 from .networks import Classifier, preset_network, network_name
 import s2i_nb.natural  # registers the natural preset's evaluation classifier
-from .curation import read_manifest
 from .features import FeatureStore
 from .gan_nets import FeatureLayout, FeatureScaler, load_gan, generate, to_pil
 from .gan_data import gan_dls, ImageTarget
 from .gan import train_gan_stage
 from .feat2img import classify_images, train_gan2, collection_gan2
 from .snd2feat import train_gan1, sound_to_image
-from .inference import SoundToImage
+from .inference import SoundToImage, RunDir
 
 # %% auto 0
 __all__ = ['PAPER_TOPK', 'ABLATIONS', 'classifier_features', 'plot_confusion', 'plot_examples', 'nearest_photos', 'plot_drawn',
@@ -206,12 +205,12 @@ def evaluate_run(run:str|Path, # A run folder written by `train`
                  draws:int=2000, # Bootstrap resamples of each interval
                 ) -> dict:
     "Score a trained run on its held-out clips (each drawn once) and write the report; returns the metrics."
-    root = Path(run); out = Path(out) if out is not None else root/'report'
+    rd = RunDir(run); root = rd.root; out = Path(out) if out is not None else rd.report
     s2i = SoundToImage.from_dir(root)
     cfg = s2i.cfg
-    if src is None: src = pair_source(json.loads((root/'s2i.json').read_text())['source'], cfg)
-    kept = check_held_out(read_manifest(root/'curation'/'manifest.csv'), split)
-    img_store,pix_store = FeatureStore(root/'features'/'image'),FeatureStore(root/'features'/'pixels')
+    if src is None: src = pair_source(rd.spec()['source'], cfg)
+    kept = check_held_out(rd.manifest(), split)
+    img_store,pix_store = rd.store('image'),rd.store('pixels')
     rows = np.flatnonzero((kept.split == split).to_numpy() & img_store.valid & pix_store.valid)
     if not len(rows): raise ValueError(f"{root}: no usable pairs in the {split!r} split")
     pos = {str(p.id): i for i,p in enumerate(src.pairs)}
@@ -295,14 +294,13 @@ def run_ablations(run:str|Path, # A run folder written by `train`
                   pairs_gan2:dict={'epochs': 20, 'bs': 16, 'l1_weight': 100., 'feat_weight': 0.}, # `gan2_pairs`' settings (the paper's GAN 2)
                  ) -> pd.DataFrame:
     "Retrain each variant of the method on a run's data and score it on the held-out clips; one row per variant."
-    root = Path(run); spec = (root/'s2i.json').read_text()
-    out = fresh_folder(out if out is not None else root/'ablations', spec)
+    rd = RunDir(run); spec = rd.spec_file.read_text()
+    out = fresh_folder(out if out is not None else rd.ablations, spec)
     cfg = Preset.from_dict(json.loads(spec)['preset'])
-    man = read_manifest(root/'curation'/'manifest.csv')
-    img,snd,pix = (FeatureStore(root/'features'/k) for k in ('image', 'sound', 'pixels'))
-    mm = FeatureStore(root/'multimodal'/'mm_sound')
-    g2,_,_ = load_gan(root/'gan2'/'gan2.pt')
-    g1,_,_ = load_gan(root/'gan1'/'gan1.pt')
+    man = rd.manifest()
+    img,snd,pix,mm = (rd.store(k) for k in ('image', 'sound', 'pixels', 'mm_sound'))
+    g2,_,_ = load_gan(rd.gan('gan2'))
+    g1,_,_ = load_gan(rd.gan('gan1'))
     clf = preset_network(cfg, 'eval_classifier')
     image_net = lambda: preset_network(cfg, 'image_extractor')   # for the variants that train a GAN 2
     ch,size = cfg.image.channels,cfg.image.size
@@ -352,7 +350,7 @@ def run_ablations(run:str|Path, # A run folder written by `train`
         rows[ABLATIONS['no_noise']] = draw(p1, g2, valid_feats(mm))[0]
         if ABLATIONS['gan2_pairs'] in rows: rows[ABLATIONS['paper_gans']] = draw(p1, p2, valid_feats(mm))[0]
     if 'retrieval' in variants and cfg.gan2.train_on == 'collection':
-        folder = Path(json.loads((root/'gan2'/'done.json').read_text())['collection']).parent
+        folder = Path(json.loads(rd.done('gan2').read_text())['collection']).parent
         rows[ABLATIONS['retrieval']] = _nearest_photos(draw(g1, g2, valid_feats(mm))[1], folder, g2.scaler, ch, size)
     recs = []
     for name,ims in rows.items():

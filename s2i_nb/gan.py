@@ -220,7 +220,7 @@ def fit_gan(learn:CondGANLearner, n_epoch:int, lr:float|None=None,
     learn.fit(n_epoch, lr, cbs=L(sched, GANCheckpoint(fname)) + L(cbs), start_epoch=start)
     return learn
 
-# %% ../nbs/11_gan.ipynb 31
+# %% ../nbs/11_gan.ipynb 32
 def train_gan_stage(dls:DataLoaders, # `gan_dls` of the stage
                     cfg:GANConfig, # The stage's settings
                     layout:FeatureLayout, # The condition's layout

@@ -7,17 +7,63 @@ from __future__ import annotations
 import json, hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-import numpy as np, torch, torch.nn as nn
+import numpy as np, pandas as pd, torch, torch.nn as nn
 from .core import *
 from .media import MediaError, read_audio, prepare_audio
 from .networks import get_extractor, network_name, sound_architecture
 from .multimodal import MultimodalLayers, load_multimodal
+from .curation import read_manifest
+from .features import FeatureStore
 from .gan_nets import load_gan, generate, to_pil
 
 # %% auto 0
-__all__ = ['Generated', 'sound_noise', 'SoundToImage']
+__all__ = ['RunDir', 'Generated', 'sound_noise', 'SoundToImage']
 
 # %% ../nbs/14_inference.ipynb 6
+class RunDir:
+    "The layout of a run folder written by `train`: its stages' folders and files, `s2i.json`, the reports."
+    def __init__(self, root:str|Path): self.root = Path(root)
+    def __repr__(self): return f"RunDir({str(self.root)!r})"
+    def __fspath__(self): return str(self.root)
+    def stage(self, name:str) -> Path:
+        "A stage's folder: 'curation', 'features', 'multimodal', 'gan2', 'gan1' or 'report'."
+        return self.root/name
+    def done(self, stage:str) -> Path:
+        "The record of a finished stage (its key)."
+        return self.stage(stage)/'done.json'
+    def gan(self, stage:str) -> Path:
+        "A GAN stage's network file ('gan1', 'gan2': `save_gan`)."
+        return self.stage(stage)/f'{stage}.pt'
+    def store(self, name:str) -> FeatureStore:
+        "A feature store: 'image', 'sound', 'pixels' (`features/`) or 'mm_sound', 'mm_image' (`multimodal/`)."
+        return FeatureStore(self.stage('multimodal' if name.startswith('mm_') else 'features')/name)
+    def manifest(self) -> pd.DataFrame:
+        "The curated manifest."
+        return read_manifest(self.manifest_file)
+    def spec(self) -> dict:
+        "The trained model's description (`s2i.json`); a folder without one is not a trained run."
+        if not self.spec_file.is_file():
+            raise FileNotFoundError(f"{self.root}: not a trained run (no s2i.json); train one with `s2i train`")
+        return json.loads(self.spec_file.read_text())
+    def relative(self, path:Path) -> str:
+        "`path` as `s2i.json` names it: relative to the run folder."
+        return Path(path).relative_to(self.root).as_posix()
+    @property
+    def config_file(self) -> Path: return self.root/'config.json'
+    @property
+    def spec_file(self) -> Path: return self.root/'s2i.json'
+    @property
+    def manifest_file(self) -> Path: return self.stage('curation')/'manifest.csv'
+    @property
+    def multimodal_file(self) -> Path: return self.stage('multimodal')/'model.pt'
+    @property
+    def sound_extractor_file(self) -> Path: return self.root/'sound_extractor.pt'
+    @property
+    def report(self) -> Path: return self.stage('report')
+    @property
+    def ablations(self) -> Path: return self.root/'ablations'
+
+# %% ../nbs/14_inference.ipynb 8
 @dataclass
 class Generated:
     "Images generated from sounds, with their tensor, GAN 1's image features, their sources and the unusable inputs."
@@ -50,10 +96,7 @@ class SoundToImage:
     def from_dir(cls, path:str|Path, # A run folder written by `train`
                  device=None) -> SoundToImage:
         "Load every stage from a run folder (its `s2i.json`); weights load with `weights_only=True`."
-        root = Path(path); spec_f = root/'s2i.json'
-        if not spec_f.is_file():
-            raise FileNotFoundError(f"{root}: not a trained run (no s2i.json); train one with `s2i train`")
-        spec = json.loads(spec_f.read_text())
+        run = RunDir(path); spec = run.spec(); root = run.root
         cfg = Preset.from_dict(spec['preset'])
         snd = sound_architecture(cfg)
         snd.load_state_dict(torch.load(root/spec['sound_extractor'], map_location='cpu', weights_only=True))

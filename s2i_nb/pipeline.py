@@ -17,12 +17,13 @@ from .distributed import Speed, init_distributed, is_main, world_size, rank_bs, 
 from .data import DigitsPairs, PairSource, pair_source, source_name
 from .networks import preset_networks, pixels_extractor
 import s2i_nb.natural  # registers the natural preset's pair source and networks
-from .curation import curate, read_manifest, label_chunks
+from .curation import curate, label_chunks
 from .features import FeatureStore, extract_features, feature_dls
 from .multimodal import multimodal_learner, fit_multimodal, export_multimodal, save_multimodal
 from .gan_nets import load_gan
 from .feat2img import train_gan2, collection_gan2
 from .snd2feat import train_gan1
+from .inference import RunDir
 from .evaluation import evaluate_run, run_ablations, bootstrap_interval, md_table, pct
 
 # %% auto 0
@@ -51,23 +52,23 @@ def pairs_digest(src:PairSource) -> str:
 
 def stage_done(root:Path, stage:str, key:str) -> bool:
     "Whether `stage` finished in `root` with this key; a stage made with another key is removed."
-    f = Path(root)/stage/'done.json'
+    f = RunDir(root).done(stage)
     if not f.exists(): return False
     if json.loads(f.read_text()).get('key') == key: return True
-    shutil.rmtree(Path(root)/stage)
+    shutil.rmtree(RunDir(root).stage(stage))
     return False
 
 def upstream_digest(root:Path, stage:str) -> str:
     "Digest of the previous stage's `done.json`: a stage redone upstream makes every later stage redo too."
     i = STAGES.index(stage)
     if i == 0: return '-'
-    f = Path(root)/STAGES[i-1]/'done.json'
+    f = RunDir(root).done(STAGES[i-1])
     return hashlib.sha256(f.read_bytes()).hexdigest()[:8] if f.exists() else 'none'
 
 def mark_done(root:Path, stage:str, key:str, **info):
     "Record `stage` as done with its key, time and `info` (a redone stage's record is new, so later stages redo too)."
     rec = {'key': key, 'finished': time.strftime('%Y-%m-%dT%H:%M:%S') + f'.{time.time_ns() % 10**9:09d}', **info}
-    with atomic_write(Path(root)/stage/'done.json') as t: t.write_text(json.dumps(rec, indent=1))
+    with atomic_write(RunDir(root).done(stage)) as t: t.write_text(json.dumps(rec, indent=1))
 
 # %% ../nbs/16_pipeline.ipynb 9
 @dataclass
@@ -89,11 +90,11 @@ class Run:
 
     @property
     def shard(self) -> tuple: return (rank_distrib(), world_size())
+    @property
+    def dir(self) -> RunDir: return RunDir(self.root)
     @cached_property
-    def manifest(self) -> pd.DataFrame: return read_manifest(self.root/'curation'/'manifest.csv')
-    def store(self, name:str) -> FeatureStore:
-        "A feature store of the run: 'image', 'sound', 'pixels' (features/) or 'mm_sound' (multimodal/)."
-        return FeatureStore(self.root/('multimodal' if name.startswith('mm_') else 'features')/name)
+    def manifest(self) -> pd.DataFrame: return self.dir.manifest()
+    def store(self, name:str) -> FeatureStore: return self.dir.store(name)
     @property
     def loader_kw(self) -> dict:
         "GPUs: GAN batches read in worker processes, pinned; CPUs: in the main process."
@@ -105,10 +106,10 @@ def run_curation(run:Run) -> dict:
     c,kw = run.cfg.curation,dict(num_workers=run.workers, device=run.device)
     img,snd = run.nets['image_classifier'],run.nets['sound_classifier']
     if run.shard[1] > 1:   # rank 0 then merges: the chunks it finds are not relabelled
-        label_chunks(run.src, img, snd, run.root/'curation', shard=run.shard, show_progress=False, **kw)
+        label_chunks(run.src, img, snd, run.dir.stage('curation'), shard=run.shard, show_progress=False, **kw)
         distrib_barrier()
     if not is_main(): return {}
-    man = curate(run.src, img, snd, run.root/'curation', k=c.topk, n_classes=c.n_classes,
+    man = curate(run.src, img, snd, run.dir.stage('curation'), k=c.topk, n_classes=c.n_classes,
                  pairs_per_class=c.pairs_per_class, valid_pct=c.valid_pct,
                  split='group' if run.held_out else run.cfg.curation.split, held_out=run.held_out, seed=run.cfg.seed,
                  show_progress=run.bars, **kw)
@@ -116,7 +117,7 @@ def run_curation(run:Run) -> dict:
 
 def run_features(run:Run) -> dict:
     "Image and sound features and the images as pixels of the kept pairs (paper section 4), each process its chunks."
-    f,cfg = run.root/'features',run.cfg
+    f,cfg = run.dir.stage('features'),run.cfg
     kw = dict(num_workers=run.workers, device=run.device, show_progress=run.bars, shard=run.shard)
     extract_features(run.manifest, cfg.features.image_extractor, f/'image', run.src,
                      model=run.nets['image_extractor'], **kw)
@@ -135,26 +136,26 @@ def run_multimodal(run:Run) -> dict:
     fit_multimodal(learn, run.cfg.multimodal, quiet=run.quiet, speed=run.speed)
     if not is_main(): return {}
     model = learn.model.cpu().eval()
-    save_multimodal(run.root/'multimodal'/'model.pt', model, dls.vocab, run.cfg.multimodal.act)
-    export_multimodal(model, run.store('image'), run.store('sound'), run.root/'multimodal')
+    save_multimodal(run.dir.multimodal_file, model, dls.vocab, run.cfg.multimodal.act)
+    export_multimodal(model, run.store('image'), run.store('sound'), run.dir.stage('multimodal'))
     return {}
 
 def run_gan2(run:Run) -> dict:
     "Train GAN 2: image feature -> image (paper 5.2), on the pairs' images or (cached) on the source's whole collection."
     kw = dict(quiet=run.quiet, device=run.device, speed=run.speed, **run.loader_kw)
     if run.cfg.gan2.train_on == 'pairs':
-        train_gan2(run.manifest, run.store('image'), run.store('pixels'), run.cfg, run.root/'gan2',
+        train_gan2(run.manifest, run.store('image'), run.store('pixels'), run.cfg, run.dir.stage('gan2'),
                    image_net=run.nets['image_extractor'], **kw)
         return {'epochs': run.cfg.gan2.epochs}
     ckpt = collection_gan2(run.cfg, run.src, run.nets['image_extractor'], **kw)
     if is_main():
-        with atomic_write(run.root/'gan2'/'gan2.pt') as t: shutil.copyfile(ckpt, t)
+        with atomic_write(run.dir.gan('gan2')) as t: shutil.copyfile(ckpt, t)
     return {'epochs': run.cfg.gan2.epochs, 'collection': str(ckpt)}
 
 def run_gan1(run:Run) -> dict:
     "Train GAN 1 (multimodal sound feature -> image feature, in GAN 2's scaling; paper 5.4), then write `s2i.json`."
-    g2,_,_ = load_gan(run.root/'gan2'/'gan2.pt')
-    train_gan1(run.manifest, run.store('mm_sound'), run.store('image'), run.cfg, run.root/'gan1', g2.scaler,
+    g2,_,_ = load_gan(run.dir.gan('gan2'))
+    train_gan1(run.manifest, run.store('mm_sound'), run.store('image'), run.cfg, run.dir.stage('gan1'), g2.scaler,
                quiet=run.quiet, device=run.device, speed=run.speed, **run.loader_kw)
     if is_main(): write_run_spec(run)
     return {'epochs': run.cfg.gan1.epochs}
@@ -170,13 +171,15 @@ STAGE_FNS = {'curation': run_curation, 'features': run_features, 'multimodal': r
 # %% ../nbs/16_pipeline.ipynb 12
 def write_run_spec(run:Run):
     "Write `s2i.json` (and the sound network's weights), which `SoundToImage.from_dir` reads."
-    with atomic_write(run.root/'sound_extractor.pt') as t: torch.save(run.nets['sound_extractor'].state_dict(), t)
-    vocab = torch.load(run.root/'multimodal'/'model.pt', weights_only=True)['vocab']
-    spec = {'format': 's2i_nb/1', 'preset': run.cfg.to_dict(), 'sound_extractor': 'sound_extractor.pt',
-            'multimodal': 'multimodal/model.pt', 'gan1': 'gan1/gan1.pt', 'gan2': 'gan2/gan2.pt', 'vocab': vocab,
+    d = run.dir
+    with atomic_write(d.sound_extractor_file) as t: torch.save(run.nets['sound_extractor'].state_dict(), t)
+    vocab = torch.load(d.multimodal_file, weights_only=True)['vocab']
+    spec = {'format': 's2i_nb/1', 'preset': run.cfg.to_dict(), 'sound_extractor': d.relative(d.sound_extractor_file),
+            'multimodal': d.relative(d.multimodal_file), 'gan1': d.relative(d.gan('gan1')),
+            'gan2': d.relative(d.gan('gan2')), 'vocab': vocab,
             'source': source_name(run.source, run.cfg),
             'held_out': sorted(run.held_out or [])}
-    with atomic_write(run.root/'s2i.json') as t: t.write_text(json.dumps(spec, indent=1))
+    with atomic_write(d.spec_file) as t: t.write_text(json.dumps(spec, indent=1))
 
 # %% ../nbs/16_pipeline.ipynb 14
 def _log(quiet:bool, msg:str):
@@ -210,7 +213,7 @@ def train(preset:str|Preset=DEFAULT_PRESET, # Preset name, preset JSON file or `
     quiet = kwargs.pop('quiet', False) or not is_main()   # one process reports
     cfg = get_preset(preset) if not isinstance(preset, Preset) else preset
     root = Path(out); root.mkdir(parents=True, exist_ok=True)
-    if is_main(): cfg.save(root/'config.json')
+    if is_main(): cfg.save(RunDir(root).config_file)
     src = pair_source(source, cfg, data)
     if held_out and not isinstance(src, DigitsPairs): raise UsageError("held_out speakers need the digits source")
     with main_first():   # rank 0 fills the caches (trained networks) first
@@ -304,7 +307,7 @@ def cross_validate(preset:str|Preset='natural', # Preset name, preset JSON file 
             t0 = time.perf_counter()
             run = train(cfg, out/f'fold{fold}-seed{seed}', networks=networks(cfg) if networks else None, quiet=quiet,
                         **kwargs)
-            m = json.loads((run/'report'/'metrics.json').read_text())
+            m = json.loads((RunDir(run).report/'metrics.json').read_text())
             recs.append(dict(fold=int(fold), seed=int(seed), **cv_record(m), seconds=round(time.perf_counter() - t0)))
             clips.append(pd.DataFrame(m['clip_predictions']).assign(fold=fold, seed=seed))
             if ablations: abl.append(run_ablations(run))
