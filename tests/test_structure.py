@@ -1,5 +1,6 @@
 "The package's shape: an acyclic module graph in notebook order, imports at the top, one place that names networks."
 import ast, re
+from pathlib import Path
 import pytest
 from conftest import ROOT
 
@@ -94,3 +95,28 @@ def test_module_size(m):
     "Modules small enough to read in one sitting."
     n = len(MODULES[m].read_text().splitlines())
     assert n <= 400, f"s2i_nb/{m}.py has {n} lines: split it along its notebook's sections"
+
+def _private(tree:ast.AST) -> set:
+    "The underscore names a module defines or uses: functions, classes, attributes, `getattr` strings."
+    names = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    names |= {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}
+    names |= {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+    return {n for n in names if re.fullmatch(r'_[A-Za-z]\w*', n)}
+
+def fastai_private_names() -> set:
+    "Every private name fastai's own source defines or uses (methods, attributes such as `SkipToEpoch._skip_to`)."
+    import fastai
+    return set().union(*(_private(ast.parse(f.read_text())) for f in Path(fastai.__file__).parent.rglob('*.py')))
+
+def test_gan_iteration_on_one_screen():
+    "The GAN stage (`gan.py`: module, loss, learner, checkpoint, log, fit) in at most 250 lines, without fastai's private names."
+    p = MODULES['gan']
+    assert len(p.read_text().splitlines()) <= 250
+    assert _private(ast.parse(p.read_text())) & fastai_private_names() == set()
+
+def test_the_private_name_check_catches_one():
+    "The checker itself: the GAN module as it was (overriding `_set_trainable`, reading `_skip_to`) is caught."
+    src = ("class T(GANTrainer):\n    def _set_trainable(self): pass\n"
+           "def skipped(learn): return learn.epoch < getattr(learn.skip_to_epoch, '_skip_to', 0)\n"
+           "def _mine(): return 1\n")
+    assert _private(ast.parse(src)) & fastai_private_names() == {'_set_trainable', '_skip_to'}
