@@ -359,6 +359,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': 'http://127
                                   's2i_nb.inference.RunDir.spec_file': ('inference.html#rundir.spec_file', 's2i_nb/inference.py'),
                                   's2i_nb.inference.RunDir.stage': ('inference.html#rundir.stage', 's2i_nb/inference.py'),
                                   's2i_nb.inference.RunDir.store': ('inference.html#rundir.store', 's2i_nb/inference.py'),
+                                  's2i_nb.inference.RunDir.store_path': ('inference.html#rundir.store_path', 's2i_nb/inference.py'),
                                   's2i_nb.inference.SoundToImage': ('inference.html#soundtoimage', 's2i_nb/inference.py'),
                                   's2i_nb.inference.SoundToImage.__call__': ('inference.html#soundtoimage.__call__', 's2i_nb/inference.py'),
                                   's2i_nb.inference.SoundToImage.__init__': ('inference.html#soundtoimage.__init__', 's2i_nb/inference.py'),

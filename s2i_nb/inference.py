@@ -34,9 +34,12 @@ class RunDir:
     def gan(self, stage:str) -> Path:
         "A GAN stage's network file ('gan1', 'gan2': `save_gan`)."
         return self.stage(stage)/f'{stage}.pt'
+    def store_path(self, name:str) -> Path:
+        "A feature store's folder: 'image', 'sound', 'pixels' (`features/`) or 'mm_sound', 'mm_image' (`multimodal/`)."
+        return self.stage('multimodal' if name.startswith('mm_') else 'features')/name
     def store(self, name:str) -> FeatureStore:
-        "A feature store: 'image', 'sound', 'pixels' (`features/`) or 'mm_sound', 'mm_image' (`multimodal/`)."
-        return FeatureStore(self.stage('multimodal' if name.startswith('mm_') else 'features')/name)
+        "A feature store of the run, by name (`store_path`)."
+        return FeatureStore(self.store_path(name))
     def manifest(self) -> pd.DataFrame:
         "The curated manifest."
         return read_manifest(self.manifest_file)

@@ -117,13 +117,13 @@ def run_curation(run:Run) -> dict:
 
 def run_features(run:Run) -> dict:
     "Image and sound features and the images as pixels of the kept pairs (paper section 4), each process its chunks."
-    f,cfg = run.dir.stage('features'),run.cfg
+    f,cfg = run.dir.store_path,run.cfg
     kw = dict(num_workers=run.workers, device=run.device, show_progress=run.bars, shard=run.shard)
-    extract_features(run.manifest, cfg.features.image_extractor, f/'image', run.src,
+    extract_features(run.manifest, cfg.features.image_extractor, f('image'), run.src,
                      model=run.nets['image_extractor'], **kw)
-    extract_features(run.manifest, cfg.features.sound_extractor, f/'sound', run.src,
+    extract_features(run.manifest, cfg.features.sound_extractor, f('sound'), run.src,
                      model=run.nets['sound_extractor'], **kw)
-    extract_features(run.manifest, pixels_extractor(cfg.image), f/'pixels', run.src,
+    extract_features(run.manifest, pixels_extractor(cfg.image), f('pixels'), run.src,
                      dtype='float16' if cfg.image.size > 64 else 'float32', **kw)
     return {}
 
