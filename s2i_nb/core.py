@@ -4,10 +4,11 @@
 
 # %% ../nbs/00_core.ipynb 2
 from __future__ import annotations
-import os, sys, json, hashlib, dataclasses, tempfile
+import os, sys, json, hashlib, dataclasses, tempfile, importlib, importlib.metadata
 from contextlib import contextmanager
 from dataclasses import dataclass, field, asdict, fields, is_dataclass
 from pathlib import Path
+from typing import Callable
 import warnings, numpy as np, torch
 from fastcore.basics import patch
 # fastai 2.8 decorates a layer with `torch.jit.script` at import time, which torch 2.10+ reports as
@@ -15,9 +16,10 @@ from fastcore.basics import patch
 warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated', category=FutureWarning)
 
 # %% auto 0
-__all__ = ['PRESETS', 'DEFAULT_PRESET', 'UsageError', 'in_terminal', 'get_device', 'seed_everything', 'infer', 'torch_threads',
-           's2i_home', 'atomic_write', 'AudioConfig', 'ImageConfig', 'FeatureConfig', 'CurationConfig',
-           'MultimodalConfig', 'GANConfig', 'Preset', 'json_digest', 'get_preset']
+__all__ = ['PRESETS', 'DEFAULT_PRESET', 'PLUGINS', 'PLUGIN_GROUP', 'UsageError', 'in_terminal', 'get_device', 'seed_everything',
+           'infer', 'torch_threads', 's2i_home', 'atomic_write', 'AudioConfig', 'ImageConfig', 'FeatureConfig',
+           'CurationConfig', 'MultimodalConfig', 'GANConfig', 'Preset', 'json_digest', 'register_preset',
+           'plugin_modules', 'load_plugins', 'get_preset']
 
 # %% ../nbs/00_core.ipynb 7
 class UsageError(ValueError):
@@ -341,27 +343,41 @@ def _digits_preset() -> Preset:
         gan1=GANConfig(ngf=32, ndf=32, n_down=5, n_critic_layers=2, dropout=0.5, l1_weight=100.,
                        critic_loss_weight=0.001, lr=2e-4, epochs=10, bs=16))
 
-def _natural_preset() -> Preset:
-    return Preset(name='natural', seed=42, source='natural',
-        audio=AudioConfig(sr=22050, scale=256., duration=6.0, pad='tile', crop='center', normalize=False),
-        image=ImageConfig(size=32, channels=3),
-        features=FeatureConfig(image_extractor='natural_image', sound_extractor='soundnet_pool5_mean',
-                               image_classifier='natural_image', sound_classifier='natural_sound',
-                               eval_classifier='natural_judge', dim=256, grid=16, upsample=2),
-        curation=CurationConfig(topk=1, n_classes=6, pairs_per_class=200, valid_pct=0.25, mismatch=0.3, split='source'),
-        multimodal=MultimodalConfig(n_hid=256, act='relu', lr=1e-3, epochs=30, bs=64),
-        gan2=GANConfig(ngf=32, ndf=32, n_down=5, n_critic_layers=2, dropout=0.5, l1_weight=10., feat_weight=100.,
-                       critic_loss_weight=1., lr=2e-4, epochs=3, bs=64, train_on='collection'),
-        gan1=GANConfig(ngf=32, ndf=32, n_down=5, n_critic_layers=2, dropout=0.5, l1_weight=100.,
-                       critic_loss_weight=0.001, lr=2e-4, epochs=10, bs=16, nz=8, draws=4))
-
-PRESETS = {'paper': _paper_preset, 'digits': _digits_preset, 'natural': _natural_preset}
+PRESETS = {'paper': _paper_preset, 'digits': _digits_preset} # Presets by name: the built-in two, then what plugins register
 DEFAULT_PRESET = 'digits' # What commands and functions use when no preset is named
 
+# %% ../nbs/00_core.ipynb 39
+PLUGINS = ['s2i_nb.networks', 's2i_nb.natural'] # The package's own plugins (`networks` also imports `data`'s digits source)
+PLUGIN_GROUP = 's2i_nb.plugins' # Entry-point group through which other packages add plugins
+_LOADED = set()
+
+def register_preset(name:str, # What `--preset` says
+                    make:Callable[[], Preset], # Returns a fresh `Preset` on every call
+                   ):
+    "Add a named preset (replacing one of the same name)."
+    PRESETS[name] = make
+
+def plugin_modules() -> dict:
+    "`{module: where it is declared}` for the package's `PLUGINS` and every installed `s2i_nb.plugins` entry point."
+    eps = importlib.metadata.entry_points(group=PLUGIN_GROUP)
+    return {**{m: 's2i_nb.core.PLUGINS' for m in PLUGINS},
+            **{ep.value: f"entry point {ep.name!r} of {ep.dist.name if ep.dist else 'an unknown package'}" for ep in eps}}
+
+def load_plugins() -> list:
+    "Import each plugin module once (they register presets, sources and networks); the modules loaded."
+    for mod,where in plugin_modules().items():
+        if mod in _LOADED: continue
+        try: importlib.import_module(mod.split(':')[0])
+        except Exception as e: raise ImportError(f"s2i_nb plugin {mod!r} ({where}) failed to load: {e}") from e
+        _LOADED.add(mod)
+    return sorted(_LOADED)
+
+# %% ../nbs/00_core.ipynb 40
 def get_preset(name:str=DEFAULT_PRESET, # A name in `PRESETS`, or a path to a preset JSON file
                **overrides, # Dotted fields to change, e.g. `**{'audio.sr': 16000}`
               ) -> Preset:
     "A fresh copy of a named preset (or one saved as JSON), with `overrides` applied."
+    if name not in PRESETS and not Path(name).is_file(): load_plugins()
     if name in PRESETS: p = PRESETS[name]().validate()
     elif Path(name).is_file(): p = Preset.load(name)
     else: raise UsageError(f"Unknown preset {name!r}: use one of {sorted(PRESETS)} or a preset JSON file")

@@ -331,6 +331,7 @@ def source_name(source:str|None, cfg:Preset) -> str:
     if source is None:
         raise UsageError(f"preset {cfg.name!r} has no default source: "
                          "name one (a folder of videos, a pairs CSV or tar shards)")
+    if source not in SOURCES: load_plugins()   # a plugin's source (`00_core`), registered on first use
     return source if source in SOURCES else str(Path(source).resolve())
 
 def pair_source(source:str|None, # Registered name, videos folder, tar shards, pairs CSV or pairs folder; None: preset's
@@ -340,7 +341,7 @@ def pair_source(source:str|None, # Registered name, videos folder, tar shards, p
                ) -> PairSource:
     "The pair source a command names, or the preset's own."
     source = source or cfg.source
-    if source is None: source_name(source, cfg)   # raises, saying what to pass
+    if source is None or source not in SOURCES: source_name(source, cfg)   # says what to pass; loads the plugins
     if source in SOURCES: return SOURCES[source](cfg, data, **kwargs)
     if '{' in str(source) or any(c in str(source) for c in '*?[') or str(source).endswith('.tar'):
         return TarShards(source, cfg)

@@ -14,7 +14,6 @@ from .media import log_spectrogram
 from .metrics import *
 from .data import pair_source
 from .networks import Classifier, preset_network, network_name
-import s2i_nb.natural  # registers the natural preset's evaluation classifier
 from .features import FeatureStore
 from .gan_nets import FeatureLayout, FeatureScaler, load_gan, generate, to_pil
 from .gan_data import gan_dls, ImageTarget

@@ -16,16 +16,34 @@ from .data import Pair, PairSource, derange_by_label, register_source
 from .models import (SoundNet8, load_soundnet, soundnet_predict, conv_bn_relu, FlipShift, SoftImages,
                            blur, down_up)
 from .networks import (Classifier, Extractor, register_extractor, register_classifier, wave_input, pixels01,
-                             fit_classifier, predict, cached_networks)
+                             fit_classifier, predict, cached_networks, arch_signature, built_once)
 
 # %% auto 0
 __all__ = ['NATURAL_CLASSES', 'NONE', 'ESC50_TO_CIFAR', 'IMAGENET_TO_NATURAL', 'CIFAR_MEAN', 'CIFAR_STD', 'SOUND_VOCAB',
-           'cifar_pool', 'NaturalPairs', 'rgb01_input', 'NaturalImageNet', 'fast_bf16', 'ResBlock', 'NaturalJudgeNet',
-           'NaturalNetsConfig', 'train_natural_image', 'six_classes', 'judge_accuracy', 'train_natural_judge',
-           'imagenet_groups', 'soundnet_groups', 'SoundNetProbe', 'fit_linear', 'clip_waves', 'train_natural_sound',
-           'natural_models', 'natural_networks']
+           'natural_preset', 'cifar_pool', 'NaturalPairs', 'rgb01_input', 'NaturalImageNet', 'fast_bf16', 'ResBlock',
+           'NaturalJudgeNet', 'NaturalNetsConfig', 'train_natural_image', 'six_classes', 'judge_accuracy',
+           'train_natural_judge', 'imagenet_groups', 'soundnet_groups', 'SoundNetProbe', 'fit_linear', 'clip_waves',
+           'train_natural_sound', 'natural_models', 'natural_networks']
 
 # %% ../nbs/06a_natural.ipynb 6
+def natural_preset() -> Preset:
+    "The `natural` preset: ESC-50 sounds through the real SoundNet, CIFAR-10 pictures, 32x32 RGB."
+    return Preset(name='natural', seed=42, source='natural',
+        audio=AudioConfig(sr=22050, scale=256., duration=6.0, pad='tile', crop='center', normalize=False),
+        image=ImageConfig(size=32, channels=3),
+        features=FeatureConfig(image_extractor='natural_image', sound_extractor='soundnet_pool5_mean',
+                               image_classifier='natural_image', sound_classifier='natural_sound',
+                               eval_classifier='natural_judge', dim=256, grid=16, upsample=2),
+        curation=CurationConfig(topk=1, n_classes=6, pairs_per_class=200, valid_pct=0.25, mismatch=0.3, split='source'),
+        multimodal=MultimodalConfig(n_hid=256, act='relu', lr=1e-3, epochs=30, bs=64),
+        gan2=GANConfig(ngf=32, ndf=32, n_down=5, n_critic_layers=2, dropout=0.5, l1_weight=10., feat_weight=100.,
+                       critic_loss_weight=1., lr=2e-4, epochs=3, bs=64, train_on='collection'),
+        gan1=GANConfig(ngf=32, ndf=32, n_down=5, n_critic_layers=2, dropout=0.5, l1_weight=100.,
+                       critic_loss_weight=0.001, lr=2e-4, epochs=10, bs=16, nz=8, draws=4))
+
+register_preset('natural', natural_preset)
+
+# %% ../nbs/06a_natural.ipynb 9
 NATURAL_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'dog', 'frog'] # CIFAR-10 classes with an ESC-50 sound
 NONE = 'none' # What the sound classifiers call a sound of no kept class
 
@@ -42,7 +60,7 @@ IMAGENET_TO_NATURAL = {
     'dog': list(range(151, 269)), # Chihuahua ... Mexican hairless
     'frog': [30, 31, 32]} # bullfrog, tree frog, tailed frog
 
-# %% ../nbs/06a_natural.ipynb 10
+# %% ../nbs/06a_natural.ipynb 13
 def cifar_pool(labels:np.ndarray, # CIFAR-10 training labels
                n_pool:int=1000, # Images per class reserved for pairs
                seed:int=0, # Seed of the draw (fixed: the networks' training set must not move with the preset)
@@ -53,7 +71,7 @@ def cifar_pool(labels:np.ndarray, # CIFAR-10 training labels
     for c in np.unique(labels): mask[rng.permutation(np.flatnonzero(labels == c))[:n_pool]] = True
     return mask
 
-# %% ../nbs/06a_natural.ipynb 11
+# %% ../nbs/06a_natural.ipynb 14
 class NaturalPairs(PairSource):
     "ESC-50 clips paired with CIFAR-10 images of their class; distractor clips with random images; some mismatched."
     def __init__(self, path:str|Path|None=None, # Data folder (see `find_natural_data`)
@@ -130,7 +148,7 @@ class NaturalPairs(PairSource):
 
 register_source('natural', lambda cfg, data=None, **kw: NaturalPairs(data, cfg, **kw))
 
-# %% ../nbs/06a_natural.ipynb 17
+# %% ../nbs/06a_natural.ipynb 20
 def _rgb01(x:torch.Tensor) -> torch.Tensor:
     "uint8 `(bs, H, W, 3)` or float `(bs, 3, H, W)` in [0, 1] -> float `(bs, 3, H, W)` in [0, 1]."
     return x.permute(0, 3, 1, 2).float().div(255) if x.dtype == torch.uint8 else x
@@ -161,7 +179,7 @@ class NaturalImageNet(nn.Module):
         with torch.autocast(x.device.type, torch.bfloat16, enabled=self.training and self.bf16):
             return self.head(self.body(x)).float()
 
-# %% ../nbs/06a_natural.ipynb 18
+# %% ../nbs/06a_natural.ipynb 21
 def fast_bf16(device:torch.device) -> bool:
     "Whether bfloat16 autocast speeds training up here: a CUDA device that supports it, or a CPU with AMX or AVX-512 BF16."
     if device.type == 'cuda': return torch.cuda.is_bf16_supported()
@@ -195,7 +213,7 @@ class NaturalJudgeNet(nn.Module):
         with torch.autocast(x.device.type, torch.bfloat16, enabled=self.training and self.bf16):
             return self.head(self.body(x)).float()
 
-# %% ../nbs/06a_natural.ipynb 19
+# %% ../nbs/06a_natural.ipynb 22
 @dataclass
 class NaturalNetsConfig:
     "How the natural preset's networks are trained."
@@ -229,7 +247,7 @@ def train_natural_image(src:NaturalPairs, cfg:NaturalNetsConfig=NaturalNetsConfi
     net = learn.model.cpu().eval()
     return net, float((predict(net, test[0]).argmax(1) == test[1]).float().mean())
 
-# %% ../nbs/06a_natural.ipynb 21
+# %% ../nbs/06a_natural.ipynb 24
 def six_classes(x:np.ndarray, y:np.ndarray, # CIFAR-10 images and labels
                 per_class:int|None=None) -> tuple: # At most this many images of each class
     "The images of the six natural classes as a tensor, with labels 0-5 (the index in `NATURAL_CLASSES`)."
@@ -253,7 +271,7 @@ def train_natural_judge(src:NaturalPairs, cfg:NaturalNetsConfig=NaturalNetsConfi
     net = learn.model.cpu().eval()
     return net, judge_accuracy(net, *test)
 
-# %% ../nbs/06a_natural.ipynb 25
+# %% ../nbs/06a_natural.ipynb 28
 SOUND_VOCAB = NATURAL_CLASSES + [NONE] # What the natural sound classifiers answer
 
 def imagenet_groups(vocab:list=NATURAL_CLASSES) -> torch.Tensor:
@@ -312,11 +330,7 @@ def train_natural_sound(src:NaturalPairs, cfg:NaturalNetsConfig=NaturalNetsConfi
     with torch.no_grad(): pred = probe.linear((feats[~tr] - mean)/std).argmax(1)
     return probe, float((pred == y[~tr]).float().mean()) if (~tr).any() else float('nan')
 
-# %% ../nbs/06a_natural.ipynb 27
-def _arch(kinds:dict) -> dict:
-    return {k: [(n, tuple(p.shape)) for n,p in m().state_dict().items() if not n.startswith('soundnet.')]
-            for k,m in kinds.items()}
-
+# %% ../nbs/06a_natural.ipynb 30
 def _image_kinds(src:NaturalPairs) -> dict:
     return {'image': lambda: NaturalImageNet(src.cfg.features.dim), 'judge': NaturalJudgeNet}
 
@@ -324,13 +338,13 @@ def _image_key(src:NaturalPairs, cfg:NaturalNetsConfig) -> str:
     "Hash of what changes the image networks: image size, feature width, settings, architectures, CIFAR-10's labels."
     train = {k: v for k,v in asdict(cfg).items() if k != 'probe_wd'}
     return json_digest(dict(image=asdict(src.cfg.image), dim=src.cfg.features.dim, train=train,
-                        arch=_arch(_image_kinds(src)), cifar=hashlib.md5(src.images['train'][1].tobytes()
+                        arch=arch_signature(_image_kinds(src), 'soundnet.'), cifar=hashlib.md5(src.images['train'][1].tobytes()
                                                                           + src.images['test'][1].tobytes()).hexdigest()))
 
 def _sound_key(src:NaturalPairs, cfg:NaturalNetsConfig) -> str:
     "Hash of what changes the sound probe: audio policy, its penalty, the held-out fold and the clips."
     return json_digest(dict(audio=asdict(src.cfg.audio), probe_wd=cfg.probe_wd, version=cfg.version,
-                        arch=_arch({'sound': lambda: SoundNetProbe(SoundNet8())}), held_out_fold=src.held_out_fold,
+                        arch=arch_signature({'sound': lambda: SoundNetProbe(SoundNet8())}, 'soundnet.'), held_out_fold=src.held_out_fold,
                         clips=list(src.clips.filename)))
 
 def natural_models(src:NaturalPairs|None=None, # The pairs (default: the natural preset's)
@@ -353,7 +367,7 @@ def natural_models(src:NaturalPairs|None=None, # The pairs (default: the natural
                             {'sound': lambda: SoundNetProbe(soundnet)}, asdict(cfg), force, verbose, frozen='soundnet.')
     return {**images, **sound, 'metrics': {**images['metrics'], **sound['metrics']}, 'path': images['path']}
 
-# %% ../nbs/06a_natural.ipynb 28
+# %% ../nbs/06a_natural.ipynb 31
 def natural_networks(cfg:Preset, # A natural-sized preset (its held-out fold chooses the sound probe)
                      data=None, # Natural data folder (see `find_natural_data`)
                      verbose:bool=False, # Report the training of networks not yet cached
@@ -361,11 +375,9 @@ def natural_networks(cfg:Preset, # A natural-sized preset (its held-out fold cho
                      nets_cfg:NaturalNetsConfig|None=None, # Training settings (default: `NaturalNetsConfig()`)
                      **ctx) -> dict:
     "The natural networks of a preset (`natural_models`), built once per run through `memo`."
-    memo = {} if memo is None else memo
     key = ('natural', cfg.hash('audio', 'image', 'features'), cfg.curation.held_out_fold, str(data), str(nets_cfg))
-    if key not in memo: memo[key] = natural_models(NaturalPairs(data, cfg), nets_cfg or NaturalNetsConfig(),
-                                                   verbose=verbose)
-    return memo[key]
+    return built_once(memo, key, lambda: natural_models(NaturalPairs(data, cfg), nets_cfg or NaturalNetsConfig(),
+                                                        verbose=verbose))
 
 def _natural(kind:str):
     "A builder of one of the natural networks."

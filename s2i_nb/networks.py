@@ -28,8 +28,8 @@ __all__ = ['ROLES', 'EXTRACTORS', 'EXTRACTOR_FAMILIES', 'CLASSIFIERS', 'DIGITS_V
            'preset_network', 'preset_networks', 'sound_architecture', 'wave_input', 'pixels01', 'grey01_input',
            'pixels_input', 'inception_classifier', 'soundnet_classifier', 'paper_classifiers', 'DigitNetsConfig',
            'RandomRoll', 'fit_classifier', 'predict', 'digits_images', 'digits_waves', 'train_digits_image',
-           'train_digits_eval', 'train_digits_sound', 'cached_networks', 'digits_models', 'digits_networks',
-           'pixels_extractor']
+           'train_digits_eval', 'train_digits_sound', 'cached_networks', 'arch_signature', 'built_once',
+           'digits_models', 'digits_networks', 'pixels_extractor']
 
 # %% ../nbs/06_networks.ipynb 6
 @dataclass
@@ -84,6 +84,8 @@ def register_classifier(name:str, # Registry name (what a preset's `features.*_c
 
 def get_extractor(name:str) -> Extractor:
     "An extractor from the registry, by name (or by a registered family's pattern)."
+    if name not in EXTRACTORS and not any(p.fullmatch(name) for p in EXTRACTOR_FAMILIES):
+        load_plugins()   # a plugin's network (`00_core`), registered on first use
     if name in EXTRACTORS: return EXTRACTORS[name]
     for pat,make in EXTRACTOR_FAMILIES.items():
         if m := pat.fullmatch(name): return make(m)
@@ -103,6 +105,7 @@ def preset_network(cfg:Preset, # The preset naming the network
     "The network a preset names for `role`: an extractor's network (`nn.Module`, with its weights) or a `Classifier`."
     name = network_name(cfg, role)
     if ROLES[role] == 'extractor': return get_extractor(name).build(cfg, **ctx)
+    if name not in CLASSIFIERS: load_plugins()
     if name not in CLASSIFIERS: raise UsageError(f"Unknown classifier {name!r}: one of {sorted(CLASSIFIERS)}")
     return CLASSIFIERS[name](cfg, **ctx)
 
@@ -311,10 +314,26 @@ def cached_networks(folder:Path, # This set of networks' cache folder (named by 
     res['path'] = folder
     return res
 
+def arch_signature(kinds:dict, # `{kind: () -> network}`
+                   frozen:str|None=None, # Prefix of weights left out (loaded from elsewhere, e.g. 'soundnet.')
+                  ) -> dict:
+    "`{kind: [(weight name, shape), ...]}`: what a cache key must know of the architectures."
+    return {k: [(n, tuple(p.shape)) for n,p in make().state_dict().items() if not (frozen and n.startswith(frozen))]
+            for k,make in kinds.items()}
+
+def built_once(memo:dict|None, # The run's networks built so far (`preset_networks`' context), or None: no sharing
+               key, # What tells this set of networks apart from others in the run
+               build:Callable, # `() -> {kind: network, ..., 'metrics': ...}`
+              ) -> dict:
+    "A set of networks trained together, built the first time a run asks for one of them and shared after."
+    if memo is None: return build()
+    if key not in memo: memo[key] = build()
+    return memo[key]
+
+# %% ../nbs/06_networks.ipynb 25
 def _digits_key(src, cfg:DigitNetsConfig, kinds:dict) -> str:
     "Hash of everything that changes the trained networks: preset, training settings, data, architectures."
-    arch = {k: [(n, tuple(p.shape)) for n,p in make().state_dict().items()] for k,make in kinds.items()}
-    d = dict(preset=src.cfg.hash('audio', 'image', 'features'), train=asdict(cfg), seed=src.seed, arch=arch,
+    d = dict(preset=src.cfg.hash('audio', 'image', 'features'), train=asdict(cfg), seed=src.seed, arch=arch_signature(kinds),
              n_recordings=len(src.recordings), speakers=sorted(src.recordings.speaker.unique()),
              mnist=hashlib.md5(src.image_labels.tobytes()).hexdigest())
     return json_digest(d)
@@ -335,7 +354,7 @@ def digits_models(src=None, # A `DigitsPairs` (default: the digits preset's)
                 for k,t in (('image', train_digits_image), ('eval', train_digits_eval), ('sound', train_digits_sound))}
     return cached_networks(folder, trainers, kinds, asdict(cfg), force, verbose)
 
-# %% ../nbs/06_networks.ipynb 30
+# %% ../nbs/06_networks.ipynb 32
 def digits_networks(cfg:Preset|None=None, # A digits-sized preset (default: the digits preset)
                     data=None, # Digits data folder (see `find_data`)
                     held_out:list|None=None, # FSDD speakers the networks must never hear
@@ -351,10 +370,8 @@ def digits_networks(cfg:Preset|None=None, # A digits-sized preset (default: the 
 def _digits(kind:str) -> Callable:
     "A builder of one of the digit networks, sharing one training through the context's `memo`."
     def _build(cfg, data=None, held_out=None, verbose=False, memo=None, **ctx):
-        memo = {} if memo is None else memo
         key = ('digits', cfg.hash('audio', 'image', 'features'), str(data), tuple(sorted(held_out or [])))
-        if key not in memo: memo[key] = digits_networks(cfg, data, held_out, verbose)
-        return memo[key][kind]
+        return built_once(memo, key, lambda: digits_networks(cfg, data, held_out, verbose))[kind]
     return _build
 
 DIGITS_VOCAB = [str(i) for i in range(10)]
@@ -369,7 +386,7 @@ for _kind in ('image', 'sound', 'eval'):
     register_classifier(f'digits_{_kind}', lambda cfg, _k=_kind, **ctx: Classifier(
         _digits(_k)(cfg, **ctx).eval(), wave_input if _k == 'sound' else grey01_input, DIGITS_VOCAB))
 
-# %% ../nbs/06_networks.ipynb 32
+# %% ../nbs/06_networks.ipynb 34
 def pixels_extractor(cfg:ImageConfig) -> Extractor:
     "An extractor storing images as pixels in [-1, 1], for GAN 2's targets (named `pixels_{channels}x{size}`)."
     return Extractor(f'pixels_{cfg.channels}x{cfg.size}', 'image', cfg.channels*cfg.size*cfg.size,

@@ -16,7 +16,6 @@ from .core import *
 from .distributed import Speed, init_distributed, is_main, world_size, rank_bs, broadcast_object, main_first
 from .data import DigitsPairs, PairSource, pair_source, source_name
 from .networks import preset_networks, pixels_extractor
-import s2i_nb.natural  # registers the natural preset's pair source and networks
 from .curation import curate, label_chunks
 from .features import FeatureStore, extract_features, feature_dls
 from .multimodal import multimodal_learner, fit_multimodal, export_multimodal, save_multimodal
