@@ -13,7 +13,8 @@ alternate and repeat; compare the ratios (the machine is shared and noisy, absol
 """
 import argparse, time, torch, numpy as np
 from s2i_nb.core import get_preset, torch_threads
-from s2i_nb.data import DigitsPairs, PairInputs, collate_inputs
+from s2i_nb.data import PairInputs, collate_inputs
+from s2i_nb.digits import DigitsPairs
 from s2i_nb.networks import preset_networks, paper_classifiers
 from s2i_nb.curation import label_pairs
 

@@ -24,7 +24,8 @@ import argparse, resource, shutil, tempfile, time
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from s2i_nb.core import get_preset, torch_threads
-from s2i_nb.data import DigitsPairs, PairInputs, collate_inputs
+from s2i_nb.data import PairInputs, collate_inputs
+from s2i_nb.digits import DigitsPairs
 from s2i_nb.models import SoundNet8, VGG16FC6
 from s2i_nb.networks import get_extractor, preset_networks
 from s2i_nb.features import extract_features

@@ -13,7 +13,7 @@ import argparse, statistics, tempfile, time
 from pathlib import Path
 import torch
 from s2i_nb.core import get_preset
-from s2i_nb.data import DigitsPairs
+from s2i_nb.digits import DigitsPairs
 from s2i_nb.pipeline import train
 from s2i_nb.inference import SoundToImage
 

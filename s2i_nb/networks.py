@@ -19,17 +19,14 @@ from fastai.callback.schedule import fit_one_cycle  # patches Learner.fit_one_cy
 import fastai.callback.progress  # patches Learner.no_bar
 from .core import *
 from .media import read_audio
-from .data import DigitsPairs
 from .models import *
 
 # %% auto 0
-__all__ = ['ROLES', 'EXTRACTORS', 'EXTRACTOR_FAMILIES', 'CLASSIFIERS', 'DIGITS_VOCAB', 'Classifier', 'Extractor',
-           'register_extractor', 'register_extractor_family', 'register_classifier', 'get_extractor', 'network_name',
-           'preset_network', 'preset_networks', 'sound_architecture', 'wave_input', 'pixels01', 'grey01_input',
-           'pixels_input', 'inception_classifier', 'soundnet_classifier', 'paper_classifiers', 'DigitNetsConfig',
-           'RandomRoll', 'fit_classifier', 'predict', 'digits_images', 'digits_waves', 'train_digits_image',
-           'train_digits_eval', 'train_digits_sound', 'cached_networks', 'arch_signature', 'built_once',
-           'digits_models', 'digits_networks', 'pixels_extractor']
+__all__ = ['ROLES', 'EXTRACTORS', 'EXTRACTOR_FAMILIES', 'CLASSIFIERS', 'Classifier', 'Extractor', 'register_extractor',
+           'register_extractor_family', 'register_classifier', 'get_extractor', 'network_name', 'preset_network',
+           'preset_networks', 'sound_architecture', 'wave_input', 'pixels01', 'grey01_input', 'pixels_input',
+           'inception_classifier', 'soundnet_classifier', 'paper_classifiers', 'fit_classifier', 'predict',
+           'cached_networks', 'arch_signature', 'built_once', 'pixels_extractor']
 
 # %% ../nbs/06_networks.ipynb 6
 @dataclass
@@ -193,31 +190,7 @@ def paper_classifiers(inception:nn.Module, soundnet:nn.Module, vocab:list|None=N
 register_classifier('inception_resnet_v2', lambda cfg, **ctx: inception_classifier(load_inception_resnet_v2()))
 register_classifier('soundnet_objects', lambda cfg, **ctx: soundnet_classifier(load_soundnet()))
 
-# %% ../nbs/06_networks.ipynb 17
-@dataclass
-class DigitNetsConfig:
-    "How the digit networks are trained."
-    epochs_image:int=4 # Epochs of the image classifier (MNIST part A)
-    epochs_eval:int=4 # Epochs of the evaluation classifier (MNIST part B)
-    epochs_sound:int=12 # Epochs of the sound classifier (FSDD training recordings)
-    lr:float=3e-3 # Peak learning rate of the one-cycle schedule
-    bs:int=64 # Batch size
-    seed_image:int=1 # Seed of the image classifier
-    seed_eval:int=2 # Seed of the evaluation classifier (another seed, as well as another architecture)
-    seed_sound:int=3 # Seed of the sound classifier
-    shift:int=400 # Training augmentation: random circular time shift of the sound (samples)
-    version:int=1 # Bump to invalidate cached models when the code changes
-
-# %% ../nbs/06_networks.ipynb 18
-class RandomRoll(nn.Module):
-    "Training-time augmentation: roll each waveform by a random shift in `[-shift, shift]` samples."
-    def __init__(self, shift:int): super().__init__(); self.shift = shift
-    def forward(self, x):
-        if not self.training or not self.shift: return x
-        s = torch.randint(-self.shift, self.shift+1, (x.shape[0],), device=x.device)
-        idx = (torch.arange(x.shape[-1], device=x.device)[None] - s[:, None]) % x.shape[-1]
-        return x.gather(-1, idx)
-
+# %% ../nbs/06_networks.ipynb 16
 def fit_classifier(model:nn.Module, # The classifier (logits out)
                    train:tuple, valid:tuple, # `(inputs, labels)` tensors of each split
                    epochs:int, lr:float, bs:int, seed:int, # One-cycle schedule, batch size, seed
@@ -236,52 +209,7 @@ def predict(model:nn.Module, x:torch.Tensor, bs:int=512, features:bool=False) ->
     "Logits (or `features`) of `x`, in batches, in eval mode, on the model's device (`infer`)."
     return infer(model, x, model.features if features else None, bs)
 
-# %% ../nbs/06_networks.ipynb 20
-def digits_images(src, part:str) -> tuple[torch.Tensor, torch.Tensor]:
-    "MNIST part 'A', 'B' or 'pairs' of a `DigitsPairs` as `(n, 1, 32, 32)` floats in [0, 1] and labels."
-    idx = src.parts[part] if part != 'pairs' else np.concatenate(list(src.parts['pairs'].values()))
-    pad = src.cfg.image.size - 28
-    x = torch.from_numpy(src.images[idx]).float().div(255)
-    x = F.pad(x, (pad//2, pad - pad//2, pad//2, pad - pad//2))[:, None]
-    return x, torch.from_numpy(src.image_labels[idx].astype(np.int64))
-
-def digits_waves(src) -> tuple[torch.Tensor, torch.Tensor]:
-    "Every FSDD recording of a `DigitsPairs`, prepared by the preset's audio policy, and its digit."
-    recs = src.recordings
-    x = np.stack([read_audio(p, src.cfg.audio) for p in recs.path])
-    return torch.from_numpy(x), torch.from_numpy(recs.digit.to_numpy().astype(np.int64))
-
-# %% ../nbs/06_networks.ipynb 21
-def _train_on_part(src, part:str, model:nn.Module, epochs:int, seed:int, cfg:DigitNetsConfig,
-                   device=None) -> tuple[nn.Module, float]:
-    "Train `model` on MNIST part `part` (10% held out, seeded); return it and its held-out accuracy."
-    x,y = digits_images(src, part)
-    perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
-    va,tr = perm[:len(x)//10],perm[len(x)//10:]
-    learn = fit_classifier(model, (x[tr], y[tr]), (x[va], y[va]), epochs, cfg.lr, cfg.bs, seed, device)
-    return learn.model.cpu().eval(), float((predict(learn.model, x[va]).argmax(1) == y[va]).float().mean())
-
-def train_digits_image(src, cfg:DigitNetsConfig=DigitNetsConfig(), device=None) -> tuple[DigitsImageNet, float]:
-    "Train the image classifier on MNIST part A (10% held out); return it and its held-out accuracy."
-    return _train_on_part(src, 'A', DigitsImageNet(src.cfg.features.dim), cfg.epochs_image, cfg.seed_image, cfg, device)
-
-def train_digits_eval(src, cfg:DigitNetsConfig=DigitNetsConfig(), device=None) -> tuple[DigitsEvalNet, float]:
-    "Train the evaluation classifier on MNIST part B (10% held out); return it and its held-out accuracy."
-    return _train_on_part(src, 'B', DigitsEvalNet(), cfg.epochs_eval, cfg.seed_eval, cfg, device)
-
-def train_digits_sound(src, cfg:DigitNetsConfig=DigitNetsConfig(), held_out_speaker:str|None=None, device=None,
-                       waves=None) -> tuple[DigitsSoundNet, float]:
-    "Train the sound classifier on FSDD's train split (or all of four speakers); return it and its test accuracy."
-    x,y = digits_waves(src) if waves is None else waves
-    recs = src.recordings
-    test = (recs.speaker == held_out_speaker).to_numpy() if held_out_speaker else (recs.split == 'test').to_numpy()
-    tr,te = torch.from_numpy(np.flatnonzero(~test)),torch.from_numpy(np.flatnonzero(test))
-    model = nn.Sequential(RandomRoll(cfg.shift), DigitsSoundNet(src.cfg.features.dim, sr=src.cfg.audio.sr))
-    learn = fit_classifier(model, (x[tr], y[tr]), (x[te], y[te]), cfg.epochs_sound, cfg.lr, cfg.bs, cfg.seed_sound, device)
-    net = learn.model[1].cpu().eval()
-    return net, float((predict(net, x[te]).argmax(1) == y[te]).float().mean())
-
-# %% ../nbs/06_networks.ipynb 23
+# %% ../nbs/06_networks.ipynb 18
 def cached_networks(folder:Path, # This set of networks' cache folder (named by a hash of what changes them)
                     trainers:dict, # `{kind: () -> (network, accuracy or {'accuracy': ..., ...})}`: run when not cached
                     kinds:dict, # `{kind: () -> network}`: the architecture to load each kind's weights into
@@ -330,63 +258,7 @@ def built_once(memo:dict|None, # The run's networks built so far (`preset_networ
     if key not in memo: memo[key] = build()
     return memo[key]
 
-# %% ../nbs/06_networks.ipynb 25
-def _digits_key(src, cfg:DigitNetsConfig, kinds:dict) -> str:
-    "Hash of everything that changes the trained networks: preset, training settings, data, architectures."
-    d = dict(preset=src.cfg.hash('audio', 'image', 'features'), train=asdict(cfg), seed=src.seed, arch=arch_signature(kinds),
-             n_recordings=len(src.recordings), speakers=sorted(src.recordings.speaker.unique()),
-             mnist=hashlib.md5(src.image_labels.tobytes()).hexdigest())
-    return json_digest(d)
-
-def digits_models(src=None, # A `DigitsPairs` (default: the digits preset's)
-                  cfg:DigitNetsConfig=DigitNetsConfig(), # Training settings
-                  cache:str|Path|None=None, # Cache folder (default: `s2i_home('models')`)
-                  force:bool=False, # Retrain even if cached
-                  device=None, # Training device
-                  verbose:bool=True,
-                 ) -> dict:
-    "The trained digit networks `{'image', 'sound', 'eval'}` and their accuracies (`'metrics'`), cached on disk."
-    src = src or DigitsPairs()
-    kinds = {'image': lambda: DigitsImageNet(src.cfg.features.dim), 'eval': DigitsEvalNet,
-             'sound': lambda: DigitsSoundNet(src.cfg.features.dim, sr=src.cfg.audio.sr)}
-    folder = Path(cache or s2i_home('models'))/f"digits-{_digits_key(src, cfg, kinds)}"
-    trainers = {k: (lambda t=t: t(src, cfg, device=device))
-                for k,t in (('image', train_digits_image), ('eval', train_digits_eval), ('sound', train_digits_sound))}
-    return cached_networks(folder, trainers, kinds, asdict(cfg), force, verbose)
-
-# %% ../nbs/06_networks.ipynb 32
-def digits_networks(cfg:Preset|None=None, # A digits-sized preset (default: the digits preset)
-                    data=None, # Digits data folder (see `find_data`)
-                    held_out:list|None=None, # FSDD speakers the networks must never hear
-                    verbose:bool=False, # Report the training of networks not yet cached
-                   ) -> dict:
-    "The trained digit networks `{'image', 'sound', 'eval'}` (and `'metrics'`) for a preset, trained once and cached."
-    cfg = cfg or get_preset('digits')
-    src = DigitsPairs(data, cfg)
-    if held_out:
-        src = DigitsPairs(src.path, cfg, speakers=[s for s in src.recordings.speaker.unique() if s not in held_out])
-    return digits_models(src, verbose=verbose)
-
-def _digits(kind:str) -> Callable:
-    "A builder of one of the digit networks, sharing one training through the context's `memo`."
-    def _build(cfg, data=None, held_out=None, verbose=False, memo=None, **ctx):
-        key = ('digits', cfg.hash('audio', 'image', 'features'), str(data), tuple(sorted(held_out or [])))
-        return built_once(memo, key, lambda: digits_networks(cfg, data, held_out, verbose))[kind]
-    return _build
-
-DIGITS_VOCAB = [str(i) for i in range(10)]
-
-register_extractor(Extractor('digits_image', 'image', 256, 'body (penultimate Linear, before ReLU)',
-    'grey, 32x32 (MNIST padded), [0, 1]', _digits('image'), grey01_input, lambda m,x: m.features(x),
-    from_pixels=pixels01))
-register_extractor(Extractor('digits_sound', 'sound', 256, 'body (penultimate Linear, before ReLU)',
-    'mono, 8 kHz, peak-normalised, 1 s (zero-padded / centre)', _digits('sound'), wave_input, lambda m,x: m.features(x),
-    arch=lambda cfg: DigitsSoundNet(cfg.features.dim, sr=cfg.audio.sr)))
-for _kind in ('image', 'sound', 'eval'):
-    register_classifier(f'digits_{_kind}', lambda cfg, _k=_kind, **ctx: Classifier(
-        _digits(_k)(cfg, **ctx).eval(), wave_input if _k == 'sound' else grey01_input, DIGITS_VOCAB))
-
-# %% ../nbs/06_networks.ipynb 34
+# %% ../nbs/06_networks.ipynb 20
 def pixels_extractor(cfg:ImageConfig) -> Extractor:
     "An extractor storing images as pixels in [-1, 1], for GAN 2's targets (named `pixels_{channels}x{size}`)."
     return Extractor(f'pixels_{cfg.channels}x{cfg.size}', 'image', cfg.channels*cfg.size*cfg.size,

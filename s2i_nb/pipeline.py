@@ -14,7 +14,8 @@ from fastai.torch_core import rank_distrib, distrib_barrier
 from fastcore.meta import delegates
 from .core import *
 from .distributed import Speed, init_distributed, is_main, world_size, rank_bs, broadcast_object, main_first
-from .data import DigitsPairs, PairSource, pair_source, source_name
+from .data import PairSource, pair_source, source_name
+from .digits import DigitsPairs
 from .networks import preset_networks, pixels_extractor
 from .curation import curate, label_chunks
 from .features import FeatureStore, extract_features, feature_dls

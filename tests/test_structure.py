@@ -67,13 +67,15 @@ def test_package_imports_at_the_top():
     assert not inner, f"package imports inside functions: {inner}"
 
 def test_only_the_registry_names_networks():
-    "No module but the presets (core) and the registry (networks) compares network names or spells a digit network's name."
+    "No module but the presets' plugins (which register the names), core and the registry compares network names or spells a digit network's name."
+    from s2i_nb.core import PLUGINS, load_plugins
     from s2i_nb.networks import EXTRACTORS, CLASSIFIERS
+    load_plugins()
     names = set(EXTRACTORS) | set(CLASSIFIERS)
     is_name = lambda n: isinstance(n, ast.Constant) and isinstance(n.value, str) and (n.value in names or n.value.startswith('digits'))
     found = []
     for m,tree in _trees().items():
-        if m in ('core', 'networks'): continue
+        if m in ('core', 'networks') or f's2i_nb.{m}' in PLUGINS: continue
         exported = {id(c) for a in ast.walk(tree) if isinstance(a, ast.Assign) and any(getattr(t, 'id', '') == '__all__' for t in a.targets)
                     for c in ast.walk(a)}   # `__all__` spells function names such as `digits_images`
         for n in ast.walk(tree):
