@@ -37,7 +37,7 @@ def raw_rate(src, img, snd, idxs, bs, threads=None):
 def label_rate(src, img, snd, idxs, bs, workers):
     "Rows/s of `label_pairs` end to end, from the files."
     t0 = time.perf_counter()
-    label_pairs(src, img, snd, idxs=idxs, bs=bs, num_workers=workers, show_progress=False)
+    label_pairs(src, img, snd, idxs=idxs, bs=bs, num_workers=workers, quiet=True)
     return len(idxs)/(time.perf_counter() - t0)
 
 def bench(name, src, img, snd, n, bs, workers, reps):

@@ -54,7 +54,7 @@ def extract_rate(src, ext, model, n, bs, workers, chunk):
     d = Path(tempfile.mkdtemp())
     try:
         t0 = time.perf_counter()
-        extract_features(man, ext, d/'store', src, model=model, bs=bs, chunk_size=chunk, num_workers=workers, show_progress=False)
+        extract_features(man, ext, d/'store', src, model=model, bs=bs, chunk_size=chunk, num_workers=workers, quiet=True)
         return n/(time.perf_counter() - t0)
     finally: shutil.rmtree(d)
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import os, sys, json, time, shutil, signal, tempfile, subprocess, importlib.util
 import urllib.request, urllib.error
+from dataclasses import replace
 from pathlib import Path
 import nbformat
 import matplotlib.pyplot as plt
@@ -96,10 +97,9 @@ def s2i_curate(out:str='runs/digits', # Folder for labels/, manifest.csv, summar
     "Label every pair with the preset's classifiers, keep the agreeing ones, balance and split (paper section 3)."
     cfg = cli_preset(preset, set); c = cfg.curation
     src = pair_source(source, cfg, data)
-    nets = preset_networks(cfg, roles=('image_classifier', 'sound_classifier'), data=data, verbose=True)
-    curate(src, nets['image_classifier'], nets['sound_classifier'], out, k=k or c.topk, n_classes=c.n_classes,
-           pairs_per_class=c.pairs_per_class, valid_pct=c.valid_pct, split=split or c.split, seed=cfg.seed, num_workers=workers,
-           device=device, show_progress=in_terminal())
+    nets = preset_networks(cfg, roles=('image_classifier', 'sound_classifier'), data=data, quiet=False)
+    curate(src, nets['image_classifier'], nets['sound_classifier'], out, replace(c, topk=k or c.topk, split=split or c.split),
+           seed=cfg.seed, num_workers=workers, device=device, quiet=not in_terminal())
     s = json.loads((Path(out)/'summary.json').read_text())
     print(json.dumps({k:v for k,v in s.items() if k != 'kept_per_class'}, indent=1))
     print(f"wrote {Path(out)}/{{manifest.csv,summary.json,curation.png}}")

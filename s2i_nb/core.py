@@ -343,6 +343,7 @@ def register_preset(name:str, # What `--preset` says
     "Add a named preset (replacing one of the same name)."
     PRESETS[name] = make
 
+# %% ../nbs/00_core.ipynb 41
 def plugin_modules() -> dict:
     "`{module: where it is declared}` for the package's `PLUGINS` and every installed `s2i_nb.plugins` entry point."
     eps = importlib.metadata.entry_points(group=PLUGIN_GROUP)
@@ -358,13 +359,12 @@ def load_plugins() -> list:
         _LOADED.add(mod)
     return sorted(_LOADED)
 
-# %% ../nbs/00_core.ipynb 40
+# %% ../nbs/00_core.ipynb 42
 def get_preset(name:str=DEFAULT_PRESET, # A name in `PRESETS`, or a path to a preset JSON file
-               **overrides, # Dotted fields to change, e.g. `**{'audio.sr': 16000}`
               ) -> Preset:
-    "A fresh copy of a named preset (or one saved as JSON), with `overrides` applied."
+    "A fresh copy of a named preset (or one saved as JSON): change it with `update` (values) or `set` (text)."
     if name not in PRESETS and not Path(name).is_file(): load_plugins()
     if name in PRESETS: p = PRESETS[name]().validate()
     elif Path(name).is_file(): p = Preset.load(name)
     else: raise UsageError(f"Unknown preset {name!r}: use one of {sorted(PRESETS)} or a preset JSON file")
-    return p.update(**overrides) if overrides else p
+    return p

@@ -27,12 +27,12 @@ def _topk_strs(lp:torch.Tensor, vocab:list, k:int) -> tuple[list, list]:
     return labels, scores
 
 def _label_modality(src:PairSource, idxs:list, clf:Classifier, modality:str, store_k:int, bs:int, num_workers:int,
-                    dev, show_progress:bool) -> dict:
+                    dev, quiet:bool) -> dict:
     "`{pair index: (top labels, scores)}` of one modality of some pairs; a pair that will not load: `'path: reason'`."
     dl = DataLoader(PairInputs(src, idxs, {modality: clf.prep}), batch_size=bs, num_workers=num_workers,
                     collate_fn=collate_inputs)
     out = {}
-    for ids,x,bad in (progress_bar(dl, leave=False) if show_progress else dl):
+    for ids,x,bad in (progress_bar(dl, leave=False) if not quiet else dl):
         out.update({i: e.replace('\t', ': ') for i,e in bad})
         if ids: out.update(zip(ids, zip(*_topk_strs(clf.log_probs(x[0].to(dev)).float().cpu(), clf.vocab, store_k))))
     return out
@@ -44,7 +44,7 @@ def label_pairs(src:PairSource, # Pair source
                 bs:int=128, # Batch size
                 num_workers:int=2, # DataLoader worker processes (0: load in the main process)
                 device=None, # Device of the classifiers
-                show_progress:bool=True,
+                quiet:bool=False, # No progress bars
                 threads:int|None=1, # Classifiers' CPU threads, fixed so labels do not depend on the process layout
                ) -> pd.DataFrame:
     "Top-`store_k` labels and scores of the image and the sound of each pair; unreadable pairs get an `error`."
@@ -53,7 +53,7 @@ def label_pairs(src:PairSource, # Pair source
     idxs = list(range(len(src)) if idxs is None else idxs)
     first = {}   # one pair per distinct sound: a clip paired with several images is heard once
     for i in idxs: first.setdefault(src[i].sound, i)
-    kw = dict(store_k=store_k, bs=bs, num_workers=num_workers, dev=dev, show_progress=show_progress)
+    kw = dict(store_k=store_k, bs=bs, num_workers=num_workers, dev=dev, quiet=quiet)
     with torch_threads(threads if dev.type == 'cpu' else None):   # as `extract_features`: layout-independent scores
         img = _label_modality(src, idxs, image_clf, 'image', **kw)
         snd = _label_modality(src, list(first.values()), sound_clf, 'sound', **kw)
@@ -163,16 +163,16 @@ def label_chunks(src:PairSource, image_clf:Classifier, sound_clf:Classifier, out
 def curate(src:PairSource, # Pair source
            image_clf:Classifier, sound_clf:Classifier, # The two classifiers
            out:str|Path, # Folder for labels/, manifest.csv, summary.json, curation.png
-           k:int=3, n_classes:int=52, pairs_per_class:int=2000, valid_pct:float=0.1, # As in `select_pairs`
-           split:str='stratified', held_out:list|None=None, vocab_map=None, seed:int=42,
-           chunk_size:int=2048, bs:int=128, num_workers:int=2, device=None, show_progress:bool=True,
+           cfg:CurationConfig=CurationConfig(), # What is kept: top-k, classes, pairs per class, split (a preset's `curation`)
+           held_out:list|None=None, vocab_map=None, seed:int=42, # As in `select_pairs`
+           chunk_size:int=2048, bs:int=128, num_workers:int=2, device=None, quiet:bool=False,
           ) -> pd.DataFrame:
     "Label (resumably), agree, balance and split the pairs of `src`; write and return the manifest."
     out = Path(out)
     n_chunks = math.ceil(len(src)/chunk_size)
-    it = progress_bar(range(n_chunks), leave=False) if show_progress and n_chunks > 1 else range(n_chunks)
+    it = progress_bar(range(n_chunks), leave=False) if not quiet and n_chunks > 1 else range(n_chunks)
     for c in it: label_chunks(src, image_clf, sound_clf, out, chunk_size, shard=(c, n_chunks), bs=bs,
-                              num_workers=num_workers, device=device, show_progress=False)
+                              num_workers=num_workers, device=device, quiet=True)
     labels = pd.concat([pd.read_csv(
         _chunk_path(out, c), dtype={k: str for k in ('error','image_top','image_scores','sound_top','sound_scores')},
         keep_default_na=False) for c in range(n_chunks)], ignore_index=True)   # labels and scores must stay text
@@ -180,10 +180,10 @@ def curate(src:PairSource, # Pair source
         raise RuntimeError(f"{out/'labels'}: the chunks do not cover the {len(src)} pairs of the source: "
                            "remove the folder and run again")
     pairs = src.to_df().rename(columns={'label': 'source_label', 'split': 'source_split'})
-    man = select_pairs(pd.concat([pairs, labels.drop(columns='idx')], axis=1), k, n_classes, pairs_per_class, valid_pct,
-                       split, held_out, vocab_map, seed)
+    man = select_pairs(pd.concat([pairs, labels.drop(columns='idx')], axis=1), cfg.topk, cfg.n_classes,
+                       cfg.pairs_per_class, cfg.valid_pct, cfg.split, held_out, vocab_map, seed)
     with atomic_write(out/'manifest.csv') as t: man.to_csv(t, index=False)
-    summ = curation_summary(man, k)
+    summ = curation_summary(man, cfg.topk)
     with atomic_write(out/'summary.json') as t: t.write_text(json.dumps(summ, indent=2))
     fig = plot_curation(man)
     with atomic_write(out/'curation.png') as t: fig.savefig(t, format='png', dpi=80)

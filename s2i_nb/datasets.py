@@ -76,11 +76,11 @@ def _md5(path) -> str:
         for b in iter(lambda: f.read(1<<20), b''): h.update(b)
     return h.hexdigest()
 
-def _fetch(url:str, dest:Path, show_progress:bool) -> Path:
+def _fetch(url:str, dest:Path, quiet:bool) -> Path:
     "Download `url` to `dest` through a temporary file in the same folder."
     from fastdownload import download_url
     tmp = dest.with_name(dest.name + '.part')
-    try: download_url(url, tmp, show_progress=show_progress)
+    try: download_url(url, tmp, show_progress=not quiet)
     except Exception as e:
         tmp.unlink(missing_ok=True)
         raise DownloadError(f"download of {url} failed: {e}") from e
@@ -92,20 +92,20 @@ def download_digits(dest:str|Path, # Folder to fill with `fsdd/` and `mnist/`
                     mnist_url:str=MNIST_URL, # Folder URL holding the MNIST t10k files
                     mnist_md5:dict=MNIST_FILES, # Expected MD5 of each MNIST file
                     min_recordings:int=2500, # The archive must hold at least this many recordings
-                    show_progress:bool=True, # Show download progress bars
+                    quiet:bool=False, # No download progress bars
                    ) -> Path:
     "Download and check FSDD and the MNIST test set into `dest`; return `dest`."
     dest = Path(dest); (dest/'mnist').mkdir(parents=True, exist_ok=True)
     for fname,md5 in mnist_md5.items():
         target = dest/'mnist'/fname
         if target.is_file() and _md5(target) == md5: continue
-        tmp = _fetch(mnist_url.rstrip('/') + '/' + fname, target, show_progress)
+        tmp = _fetch(mnist_url.rstrip('/') + '/' + fname, target, quiet)
         if (got := _md5(tmp)) != md5:
             tmp.unlink(); raise DownloadError(f"{fname} from {mnist_url}: MD5 {got} != expected {md5}")
         tmp.replace(target)
     rec = dest/'fsdd'/'recordings'
     if not (rec.is_dir() and len(list(rec.glob('*.wav'))) >= min_recordings):
-        tmp = _fetch(fsdd_url, dest/'fsdd.zip', show_progress)
+        tmp = _fetch(fsdd_url, dest/'fsdd.zip', quiet)
         try: _unpack_fsdd(tmp, rec, min_recordings)
         finally: tmp.unlink(missing_ok=True)
     return dest
@@ -359,16 +359,16 @@ def download_natural(dest:str|Path, # Folder to fill with `esc50/` and `cifar10/
                      esc50_url:str=ESC50_URL, # ESC-50 repository archive (zip)
                      cifar10_url:str=CIFAR10_URL, # CIFAR-10 python tarball
                      cifar10_md5:str=CIFAR10_MD5, # Its expected MD5
-                     show_progress:bool=True, # Show download progress bars
+                     quiet:bool=False, # No download progress bars
                     ) -> Path:
     "Download and check ESC-50 and CIFAR-10 into `dest` (a data set already there is kept); return `dest`."
     dest = Path(dest); dest.mkdir(parents=True, exist_ok=True)
     if not _is_esc50(dest):
-        tmp = _fetch(esc50_url, dest/'esc50.zip', show_progress)
+        tmp = _fetch(esc50_url, dest/'esc50.zip', quiet)
         try: _assemble(dest, 'esc50', lambda out: _unpack_esc50(tmp, out, esc50_url))
         finally: tmp.unlink(missing_ok=True)
     if not _is_cifar10(dest):
-        tmp = _fetch(cifar10_url, dest/'cifar-10-python.tar.gz', show_progress)
+        tmp = _fetch(cifar10_url, dest/'cifar-10-python.tar.gz', quiet)
         try:
             if (got := _md5(tmp)) != cifar10_md5:
                 raise DownloadError(f"{cifar10_url}: MD5 {got} != expected {cifar10_md5}")

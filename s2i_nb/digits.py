@@ -231,7 +231,7 @@ def digits_models(src=None, # A `DigitsPairs` (default: the digits preset's)
                   cache:str|Path|None=None, # Cache folder (default: `s2i_home('models')`)
                   force:bool=False, # Retrain even if cached
                   device=None, # Training device
-                  verbose:bool=True,
+                  quiet:bool=False, # Print nothing (else each network's accuracy and time when it trains)
                  ) -> dict:
     "The trained digit networks `{'image', 'sound', 'eval'}` and their accuracies (`'metrics'`), cached on disk."
     src = src or DigitsPairs()
@@ -240,26 +240,26 @@ def digits_models(src=None, # A `DigitsPairs` (default: the digits preset's)
     folder = Path(cache or s2i_home('models'))/f"digits-{_digits_key(src, cfg, kinds)}"
     trainers = {k: (lambda t=t: t(src, cfg, device=device))
                 for k,t in (('image', train_digits_image), ('eval', train_digits_eval), ('sound', train_digits_sound))}
-    return cached_networks(folder, trainers, kinds, asdict(cfg), force, verbose)
+    return cached_networks(folder, trainers, kinds, asdict(cfg), force, quiet)
 
 # %% ../nbs/06b_digits.ipynb 37
 def digits_networks(cfg:Preset|None=None, # A digits-sized preset (default: the digits preset)
                     data=None, # Digits data folder (see `find_data`)
                     held_out:list|None=None, # FSDD speakers the networks must never hear
-                    verbose:bool=False, # Report the training of networks not yet cached
+                    quiet:bool=True, # Do not report the training of networks not yet cached
                    ) -> dict:
     "The trained digit networks `{'image', 'sound', 'eval'}` (and `'metrics'`) for a preset, trained once and cached."
     cfg = cfg or get_preset('digits')
     src = DigitsPairs(data, cfg)
     if held_out:
         src = DigitsPairs(src.path, cfg, speakers=[s for s in src.recordings.speaker.unique() if s not in held_out])
-    return digits_models(src, verbose=verbose)
+    return digits_models(src, quiet=quiet)
 
 def _digits(kind:str) -> Callable:
     "A builder of one of the digit networks, sharing one training through the context's `memo`."
-    def _build(cfg, data=None, held_out=None, verbose=False, memo=None, **ctx):
+    def _build(cfg, data=None, held_out=None, quiet=True, memo=None, **ctx):
         key = ('digits', cfg.hash('audio', 'image', 'features'), str(data), tuple(sorted(held_out or [])))
-        return built_once(memo, key, lambda: digits_networks(cfg, data, held_out, verbose))[kind]
+        return built_once(memo, key, lambda: digits_networks(cfg, data, held_out, quiet))[kind]
     return _build
 
 DIGITS_VOCAB = [str(i) for i in range(10)]

@@ -138,7 +138,7 @@ def extract_features(manifest:pd.DataFrame|str|Path, # Curated manifest (or its 
                      shard:tuple=(0, 1), # `(i, n)`: this process does every n-th chunk, starting at i
                      num_workers:int=2, # DataLoader worker processes
                      threads:int|None=1, # CPU threads (None: torch's): fixed, so bits do not depend on process layout
-                     device=None, show_progress:bool=True,
+                     device=None, quiet:bool=False,
                     ) -> FeatureStore:
     "Extract one kind of feature for the pairs of a manifest into a resumable, shardable feature store."
     ext = get_extractor(extractor) if isinstance(extractor, str) else extractor
@@ -168,7 +168,7 @@ def extract_features(manifest:pd.DataFrame|str|Path, # Curated manifest (or its 
                     num_workers=num_workers, collate_fn=collate_inputs)
     arr = np.load(out/'features.npy', mmap_mode='r+')
     left = {c: len(r) for c,r in chunk_rows.items()}; bad = {c: [] for c in todo}
-    pb = progress_bar(dl, total=len(batches), leave=False) if show_progress else dl
+    pb = progress_bar(dl, total=len(batches), leave=False) if not quiet else dl
     # CPU kernels (MKL's matrix products) round differently with different thread counts, and a process's count depends
     # on how it was started (torchrun: one thread): fixed, so that shards match one process bit for bit
     with torch.inference_mode(), torch_threads(threads if dev.type == 'cpu' else None):

@@ -352,7 +352,7 @@ def natural_models(src:NaturalPairs|None=None, # The pairs (default: the natural
                    cache:str|Path|None=None, # Cache folder (default: `s2i_home('models')`)
                    force:bool=False, # Retrain even if cached
                    device=None, # Training device
-                   verbose:bool=True,
+                   quiet:bool=False, # Print nothing (else each network's accuracy and time when it trains)
                   ) -> dict:
     "The natural preset's networks `{'image', 'judge', 'sound'}` and their accuracies (`'metrics'`), cached on disk."
     src = src or NaturalPairs()
@@ -361,23 +361,23 @@ def natural_models(src:NaturalPairs|None=None, # The pairs (default: the natural
     images = cached_networks(root/f"natural-images-{_image_key(src, cfg)}",
                              {'image': lambda: train_natural_image(src, cfg, device),
                               'judge': lambda: train_natural_judge(src, cfg, device)},
-                             _image_kinds(src), asdict(cfg), force, verbose)
+                             _image_kinds(src), asdict(cfg), force, quiet)
     sound = cached_networks(root/f"natural-sound-{_sound_key(src, cfg)}",   # one per held-out fold
                             {'sound': lambda: train_natural_sound(src, cfg, soundnet)},
-                            {'sound': lambda: SoundNetProbe(soundnet)}, asdict(cfg), force, verbose, frozen='soundnet.')
+                            {'sound': lambda: SoundNetProbe(soundnet)}, asdict(cfg), force, quiet, frozen='soundnet.')
     return {**images, **sound, 'metrics': {**images['metrics'], **sound['metrics']}, 'path': images['path']}
 
 # %% ../nbs/06a_natural.ipynb 31
 def natural_networks(cfg:Preset, # A natural-sized preset (its held-out fold chooses the sound probe)
                      data=None, # Natural data folder (see `find_natural_data`)
-                     verbose:bool=False, # Report the training of networks not yet cached
+                     quiet:bool=True, # Do not report the training of networks not yet cached
                      memo:dict|None=None, # Networks already built in this run, shared by the roles
                      nets_cfg:NaturalNetsConfig|None=None, # Training settings (default: `NaturalNetsConfig()`)
                      **ctx) -> dict:
     "The natural networks of a preset (`natural_models`), built once per run through `memo`."
     key = ('natural', cfg.hash('audio', 'image', 'features'), cfg.curation.held_out_fold, str(data), str(nets_cfg))
     return built_once(memo, key, lambda: natural_models(NaturalPairs(data, cfg), nets_cfg or NaturalNetsConfig(),
-                                                        verbose=verbose))
+                                                        quiet=quiet))
 
 def _natural(kind:str):
     "A builder of one of the natural networks."

@@ -97,7 +97,7 @@ def network_name(cfg:Preset, role:str) -> str:
 
 def preset_network(cfg:Preset, # The preset naming the network
                    role:str, # One of `ROLES`
-                   **ctx, # Passed to the builder: `data`, `held_out`, `verbose`
+                   **ctx, # Passed to the builder: `data`, `held_out`, `quiet`
                   ):
     "The network a preset names for `role`: an extractor's network (`nn.Module`, with its weights) or a `Classifier`."
     name = network_name(cfg, role)
@@ -215,7 +215,7 @@ def cached_networks(folder:Path, # This set of networks' cache folder (named by 
                     kinds:dict, # `{kind: () -> network}`: the architecture to load each kind's weights into
                     config:dict, # Training settings, stored beside the accuracies
                     force:bool=False, # Retrain even if cached
-                    verbose:bool=True, # Print each network's accuracy and time when it trains
+                    quiet:bool=False, # Print nothing (else each network's accuracy and time when it trains)
                     frozen:str|None=None, # Prefix of weights not saved, loaded from elsewhere (e.g. 'soundnet.')
                    ) -> dict:
     "Networks trained once (weights and `metrics.json` written atomically) and loaded from `folder` after."
@@ -226,7 +226,7 @@ def cached_networks(folder:Path, # This set of networks' cache folder (named by 
             net,acc = train()
             metrics[k] = {**(acc if isinstance(acc, dict) else dict(accuracy=acc)),
                           'seconds': round(time.perf_counter() - t0, 1)}
-            if verbose: print(f"{k:5} network: accuracy {metrics[k]['accuracy']:.4f} in {metrics[k]['seconds']} s")
+            if not quiet: print(f"{k:5} network: accuracy {metrics[k]['accuracy']:.4f} in {metrics[k]['seconds']} s")
             sd = {n: v for n,v in net.state_dict().items() if not (frozen and n.startswith(frozen))}
             with atomic_write(folder/f"{k}.pth") as t: torch.save(sd, t)
         with atomic_write(folder/'metrics.json') as t:

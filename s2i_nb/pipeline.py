@@ -5,7 +5,7 @@
 # %% ../nbs/16_pipeline.ipynb 2
 from __future__ import annotations
 import json, shutil, time, hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 from functools import cached_property
 from pathlib import Path
@@ -106,19 +106,17 @@ def run_curation(run:Run) -> dict:
     c,kw = run.cfg.curation,dict(num_workers=run.workers, device=run.device)
     img,snd = run.nets['image_classifier'],run.nets['sound_classifier']
     if run.shard[1] > 1:   # rank 0 then merges: the chunks it finds are not relabelled
-        label_chunks(run.src, img, snd, run.dir.stage('curation'), shard=run.shard, show_progress=False, **kw)
+        label_chunks(run.src, img, snd, run.dir.stage('curation'), shard=run.shard, quiet=True, **kw)
         distrib_barrier()
     if not is_main(): return {}
-    man = curate(run.src, img, snd, run.dir.stage('curation'), k=c.topk, n_classes=c.n_classes,
-                 pairs_per_class=c.pairs_per_class, valid_pct=c.valid_pct,
-                 split='group' if run.held_out else run.cfg.curation.split, held_out=run.held_out, seed=run.cfg.seed,
-                 show_progress=run.bars, **kw)
+    man = curate(run.src, img, snd, run.dir.stage('curation'), replace(c, split='group') if run.held_out else c,
+                 held_out=run.held_out, seed=run.cfg.seed, quiet=not run.bars, **kw)
     return {'kept': int(man.kept.sum())}
 
 def run_features(run:Run) -> dict:
     "Image and sound features and the images as pixels of the kept pairs (paper section 4), each process its chunks."
     f,cfg = run.dir.store_path,run.cfg
-    kw = dict(num_workers=run.workers, device=run.device, show_progress=run.bars, shard=run.shard)
+    kw = dict(num_workers=run.workers, device=run.device, quiet=not run.bars, shard=run.shard)
     extract_features(run.manifest, cfg.features.image_extractor, f('image'), run.src,
                      model=run.nets['image_extractor'], **kw)
     extract_features(run.manifest, cfg.features.sound_extractor, f('sound'), run.src,
@@ -217,7 +215,7 @@ def train(preset:str|Preset=DEFAULT_PRESET, # Preset name, preset JSON file or `
     src = pair_source(source, cfg, data)
     if held_out and not isinstance(src, DigitsPairs): raise UsageError("held_out speakers need the digits source")
     with main_first():   # rank 0 fills the caches (trained networks) first
-        nets = networks or preset_networks(cfg, data=data, held_out=held_out, verbose=not quiet)
+        nets = networks or preset_networks(cfg, data=data, held_out=held_out, quiet=quiet)
     run = Run(cfg, root, src, nets, source, held_out, quiet=quiet, **kwargs)
     name = (source_name(source, cfg) + (f"-without-{'-'.join(sorted(held_out))}" if held_out else '')
             + f"-{pairs_digest(src)}")

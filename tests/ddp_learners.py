@@ -65,8 +65,9 @@ def main():
     bs = rank_bs(a.bs) if world > 1 else a.bs   # per process
     run, out = Path(a.run), Path(a.out); out.mkdir(parents=True, exist_ok=True)
     # a test configuration: instance norm and no dropout, so that N processes and one compute the same function
-    cfg = get_preset(str(run/'config.json'), **{f'{s}.{k}': v for s in ('gan1', 'gan2') for k,v in (('norm', 'instance'), ('dropout', 0.), ('epochs', a.epochs))},
-                     **{'multimodal.epochs': a.epochs})
+    cfg = get_preset(str(run/'config.json')).update(
+        **{f'{s}.{k}': v for s in ('gan1', 'gan2') for k,v in (('norm', 'instance'), ('dropout', 0.), ('epochs', a.epochs))},
+        **{'multimodal.epochs': a.epochs})
     man = subset(read_manifest(run/'curation'/'manifest.csv'), a.n_train, a.n_valid)
     img, snd, pix = (FeatureStore(run/'features'/k) for k in ('image', 'sound', 'pixels'))
     for kind in a.kinds.split(','):

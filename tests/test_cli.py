@@ -85,7 +85,7 @@ def test_train_generate_evaluate(s2i, tmp_path, data_dir):
     "The whole method as a user runs it, on a short configuration: train, train again (every stage reused), generate, evaluate."
     from s2i_nb.core import get_preset
     cfg = tmp_path/'quick.json'
-    get_preset('digits', **{'multimodal.epochs': 5, 'gan2.epochs': 2, 'gan1.epochs': 2}).save(cfg)
+    get_preset('digits').update(**{'multimodal.epochs': 5, 'gan2.epochs': 2, 'gan1.epochs': 2}).save(cfg)
     run_dir = tmp_path/'run'
     r = run(s2i, 'train', '--preset', cfg, '--out', run_dir, '--workers', '0', cwd=tmp_path)
     assert r.returncode == 0, r.stderr

@@ -79,7 +79,7 @@ def test_two_process_run_finishes_the_method(runs, s2i, data_dir, tmp_path):
     from conftest import run
     from s2i_nb.core import get_preset
     cfg = tmp_path/'quick.json'
-    get_preset('digits', **{'multimodal.epochs': 5, 'gan2.epochs': 2, 'gan1.epochs': 2}).save(cfg)
+    get_preset('digits').update(**{'multimodal.epochs': 5, 'gan2.epochs': 2, 'gan1.epochs': 2}).save(cfg)
     two = runs/'two'
     r = run(s2i, 'train', '--preset', cfg, '--out', two, '--workers', '0', '--data', data_dir, '--nproc', '2')
     assert r.returncode == 0, r.stderr[-3000:]

@@ -31,7 +31,7 @@ class _QuietHandler(SimpleHTTPRequestHandler):
 
 def test_download_http(server, tmp_path):
     dest = download_digits(tmp_path/'data', fsdd_url=f'{server}/v1.0.10.zip', mnist_url=f'{server}/mnist/',
-                           min_recordings=N_REC, show_progress=False)
+                           min_recordings=N_REC, quiet=True)
     assert is_digits_data(dest)
     assert len(list((dest/'fsdd'/'recordings').glob('*.wav'))) == N_REC
     x,y = read_mnist(dest)
@@ -39,18 +39,18 @@ def test_download_http(server, tmp_path):
     assert not [p for p in dest.rglob('*') if p.name.endswith('.part') or p.name.startswith('.fsdd-')]
     # a second call finds everything in place and downloads nothing (the server is not needed)
     assert download_digits(dest, fsdd_url='http://127.0.0.1:9/none.zip', mnist_url='http://127.0.0.1:9/',
-                           min_recordings=N_REC, show_progress=False) == dest
+                           min_recordings=N_REC, quiet=True) == dest
 
 def test_download_file_url(mirror, tmp_path):
     dest = download_digits(tmp_path, fsdd_url=(mirror/'v1.0.10.zip').as_uri(), mnist_url=(mirror/'mnist').as_uri(),
-                           min_recordings=N_REC, show_progress=False)
+                           min_recordings=N_REC, quiet=True)
     assert is_digits_data(dest)
 
 def test_bad_checksum_leaves_nothing(server, tmp_path):
     bad = dict(MNIST_FILES); bad['t10k-labels-idx1-ubyte.gz'] = '0'*32
     with pytest.raises(OSError, match='MD5'):
         download_digits(tmp_path, fsdd_url=f'{server}/v1.0.10.zip', mnist_url=f'{server}/mnist/', mnist_md5=bad,
-                        min_recordings=N_REC, show_progress=False)
+                        min_recordings=N_REC, quiet=True)
     assert not (tmp_path/'mnist'/'t10k-labels-idx1-ubyte.gz').exists()
     assert not list(tmp_path.rglob('*.part'))
 
@@ -58,10 +58,10 @@ def test_archive_checked(server, tmp_path):
     "An archive with fewer recordings than required, or a 404, is refused and leaves no recordings folder."
     with pytest.raises(OSError, match='recordings, expected'):
         download_digits(tmp_path, fsdd_url=f'{server}/v1.0.10.zip', mnist_url=f'{server}/mnist/',
-                        min_recordings=N_REC+1, show_progress=False)
+                        min_recordings=N_REC+1, quiet=True)
     with pytest.raises(OSError, match='download of'):
         download_digits(tmp_path, fsdd_url=f'{server}/missing.zip', mnist_url=f'{server}/mnist/',
-                        min_recordings=N_REC, show_progress=False)
+                        min_recordings=N_REC, quiet=True)
     assert not (tmp_path/'fsdd'/'recordings').exists()
 
 def test_find_data_order(monkeypatch, tmp_path, data_dir, mirror):
@@ -135,7 +135,7 @@ def _leftovers(dest):
 def test_download_natural_http(natural_server, natural_mirror, tmp_path):
     _, rows, fake, md5 = natural_mirror
     dest = download_natural(tmp_path/'data', esc50_url=f'{natural_server}/master.zip',
-                            cifar10_url=f'{natural_server}/cifar-10-python.tar.gz', cifar10_md5=md5, show_progress=False)
+                            cifar10_url=f'{natural_server}/cifar-10-python.tar.gz', cifar10_md5=md5, quiet=True)
     assert is_natural_data(dest)
     assert sorted(p.name for p in dest.iterdir()) == ['cifar10', 'esc50'] and not _leftovers(dest)
     assert (dest/'esc50'/'LICENSE').is_file() and (dest/'esc50'/'meta'/'esc50.csv').is_file()
@@ -152,13 +152,13 @@ def test_download_natural_http(natural_server, natural_mirror, tmp_path):
         assert list(cifar10_files(dest, split).label) == list(y)
     # a second call finds both data sets in place and downloads nothing (the URLs are dead)
     assert download_natural(dest, esc50_url='http://127.0.0.1:9/x.zip', cifar10_url='http://127.0.0.1:9/x.tar.gz',
-                            show_progress=False) == dest
+                            quiet=True) == dest
 
 def test_download_natural_bad_md5(natural_server, tmp_path):
     url = f'{natural_server}/cifar-10-python.tar.gz'
     with pytest.raises(DownloadError, match=f'{url}: MD5'):
         download_natural(tmp_path, esc50_url=f'{natural_server}/master.zip', cifar10_url=url, cifar10_md5='0'*32,
-                         show_progress=False)
+                         quiet=True)
     assert not (tmp_path/'cifar10').exists() and not _leftovers(tmp_path)
     assert not is_natural_data(tmp_path)
 
@@ -170,7 +170,7 @@ def test_download_natural_refused(natural_server, natural_mirror, tmp_path):
     (root/'garbage.zip').write_bytes(b'not a zip')
     for name,msg in (('missing.zip', 'failed'), ('garbage.zip', 'not a valid zip'), ('short.zip', 'not in the archive')):
         with pytest.raises(DownloadError, match=f'{natural_server}/{name}.*{msg}'):
-            download_natural(tmp_path, esc50_url=f'{natural_server}/{name}', show_progress=False)
+            download_natural(tmp_path, esc50_url=f'{natural_server}/{name}', quiet=True)
         assert not (tmp_path/'esc50').exists() and not _leftovers(tmp_path)
 
 def test_find_natural_data(monkeypatch, tmp_path, natural_server, natural_mirror):
@@ -188,7 +188,7 @@ def test_find_natural_data(monkeypatch, tmp_path, natural_server, natural_mirror
     with pytest.raises(FileNotFoundError, match='allow the download'): find_natural_data(download=False)
     monkeypatch.setattr(ds, 'download_natural', functools.partial(download_natural,
         esc50_url=f'{natural_server}/master.zip', cifar10_url=f'{natural_server}/cifar-10-python.tar.gz',
-        cifar10_md5=natural_mirror[3], show_progress=False))
+        cifar10_md5=natural_mirror[3], quiet=True))
     cache = tmp_path/'home'/'data'
     assert find_natural_data() == cache and is_natural_data(cache)
 
