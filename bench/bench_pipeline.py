@@ -28,7 +28,7 @@ if __name__ == '__main__':
     a = argparse.ArgumentParser(); a.add_argument('--run'); a.add_argument('--reps', type=int, default=50)
     o = a.parse_args()
     run = Path(o.run) if o.run else train(get_preset('digits').update(**{'multimodal.epochs': 5, 'gan2.epochs': 2, 'gan1.epochs': 2}),
-                                          Path(tempfile.mkdtemp())/'run', quiet=True, workers=0, evaluate=False)
+                                          Path(tempfile.mkdtemp())/'run', quiet=True, num_workers=0, evaluate=False)
     m = SoundToImage.from_dir(run, device='cpu')
     wav = DigitsPairs().recordings.path.iloc[0]
     xb = torch.stack([m.ext.prep(w) for w in m.waves(wav)])

@@ -41,7 +41,7 @@ def stage_parts(cfg, stage):
     if stage == 'gan2': return layout, cfg.image.channels, ImageTarget(cfg.image.channels, cfg.image.size), None
     sc = FeatureScaler(layout.dim); return layout, 1, GridTarget(layout, sc), sc
 
-def learner(d, stage, bs, workers, device, preset='paper'):
+def learner(d, stage, bs, num_workers, device, preset='paper'):
     "A `CondGANLearner` of a preset's stage (default: the paper's) on the stores in `d`, `bs` items per process."
     from s2i_nb.core import get_preset, seed_everything
     from s2i_nb.features import FeatureStore
@@ -52,7 +52,7 @@ def learner(d, stage, bs, workers, device, preset='paper'):
     layout, ch, tfm, out_sc = stage_parts(cfg, stage)
     man = pd.read_csv(d/'manifest.csv', dtype={'id': str, 'label': str})
     dls = gan_dls(FeatureStore(d/'cond'), FeatureStore(d/'target'), man, tfm, bs=bs, device=device,
-                  num_workers=workers, pin_memory=torch.device(device).type == 'cuda')
+                  num_workers=num_workers, pin_memory=torch.device(device).type == 'cuda')
     seed_everything(0)
     g,c = gan_nets(st, layout, ch, FeatureScaler.fit(dls.train_ds.cond, dls.train_ds.rows), out_sc)
     return CondGANLearner.from_config(dls, st, g, c, path=tempfile.mkdtemp())
@@ -64,7 +64,7 @@ def worker(a):
     from s2i_nb.core import get_device
     init_distributed()
     dev = get_device(a.device)
-    learn = learner(Path(a.stores), a.stage, a.bs, a.workers, dev)
+    learn = learner(Path(a.stores), a.stage, a.bs, a.num_workers, dev)
     cuda = dev.type == 'cuda'
     class Timer(Callback):
         order = 99
@@ -134,7 +134,7 @@ def main():
     p.add_argument('--bs', type=int, default=None, help='batch per process (default: 4 on CPUs, 64 on GPUs)')
     p.add_argument('--warmup', type=int, default=4); p.add_argument('--steps', type=int, default=8)
     p.add_argument('--precision', default='auto'); p.add_argument('--channels_last', type=lambda s: s == 'True', default=None)
-    p.add_argument('--compile', action='store_true'); p.add_argument('--workers', type=int, default=0)
+    p.add_argument('--compile', action='store_true'); p.add_argument('--num_workers', type=int, default=0)
     p.add_argument('--threads', type=int, default=1, help='CPU threads per process')
     p.add_argument('--nproc', default='1,2', help='process counts to compare')
     p.add_argument('--gpu', action='store_true', help='one GPU: compare precision, memory format and batch (and compile, with --compile)')
@@ -160,12 +160,12 @@ def main():
         peak = peak_tflops(name) if cuda else None
         base = None
         for n,b,over in runs:
-            if cuda: over = {'workers': 6, **over}
+            if cuda: over = {'num_workers': 6, **over}
             r = launch(a, d, n, bs=b, **over)
             per = r['total']/n; base = base or per
             mfu = f"  MFU {r['total']*fpi/2/1e12/n/peak:6.1%}" if peak else ''   # fpi counts two batches
             mem = f"  memory {r['memory_gib']:.1f} GiB" if r['memory_gib'] else ''
-            desc = ' '.join(f'{k}={v}' for k,v in over.items() if k != 'workers') or f'threads/process={a.threads}'
+            desc = ' '.join(f'{k}={v}' for k,v in over.items() if k != 'num_workers') or f'threads/process={a.threads}'
             print(f"{n} process(es) x bs {b:4}  {desc:45}  {r['total']:9.1f} images/s  ({per:8.1f} per process, "
                   f"x{per/base:.2f} of the first row per process){mfu}{mem}", flush=True)
     finally: shutil.rmtree(d)

@@ -522,7 +522,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': 'http://127
                                 's2i_nb.natural.SoundNetProbe.features': ('natural.html#soundnetprobe.features', 's2i_nb/natural.py'),
                                 's2i_nb.natural.SoundNetProbe.forward': ('natural.html#soundnetprobe.forward', 's2i_nb/natural.py'),
                                 's2i_nb.natural._cifar_train': ('natural.html#_cifar_train', 's2i_nb/natural.py'),
-                                's2i_nb.natural._conv': ('natural.html#_conv', 's2i_nb/natural.py'),
                                 's2i_nb.natural._image_key': ('natural.html#_image_key', 's2i_nb/natural.py'),
                                 's2i_nb.natural._image_kinds': ('natural.html#_image_kinds', 's2i_nb/natural.py'),
                                 's2i_nb.natural._judge': ('natural.html#_judge', 's2i_nb/natural.py'),

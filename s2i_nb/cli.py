@@ -91,7 +91,7 @@ def s2i_curate(out:str='runs/digits', # Folder for labels/, manifest.csv, summar
                data:str=None, # Data folder of a registered source (default: $S2I_DATA, ../shared/data, else download)
                k:int=None, # Top-k agreement (default: the preset's)
                split:str=None, # 'stratified', 'group' (whole groups held out) or 'source' (default: the preset's `curation.split`)
-               workers:int=2, # DataLoader worker processes for decoding
+               num_workers:int=2, # DataLoader worker processes for decoding
                device:str=None, # Device of the classifiers (default: CUDA when present)
               ):
     "Label every pair with the preset's classifiers, keep the agreeing ones, balance and split (paper section 3)."
@@ -99,7 +99,7 @@ def s2i_curate(out:str='runs/digits', # Folder for labels/, manifest.csv, summar
     src = pair_source(source, cfg, data)
     nets = preset_networks(cfg, roles=('image_classifier', 'sound_classifier'), data=data, quiet=False)
     curate(src, nets['image_classifier'], nets['sound_classifier'], out, replace(c, topk=k or c.topk, split=split or c.split),
-           seed=cfg.seed, num_workers=workers, device=device, quiet=not in_terminal())
+           seed=cfg.seed, num_workers=num_workers, device=device, quiet=not in_terminal())
     s = json.loads((Path(out)/'summary.json').read_text())
     print(json.dumps({k:v for k,v in s.items() if k != 'kept_per_class'}, indent=1))
     print(f"wrote {Path(out)}/{{manifest.csv,summary.json,curation.png}}")
@@ -125,7 +125,7 @@ def s2i_train(preset:str=DEFAULT_PRESET, # Preset name (digits, natural, paper) 
               data:str=None, # Data folder of a registered source (default: $S2I_DATA, ../shared/data, else download)
               held_out:str=None, # Digits: comma-separated FSDD speakers held out of every stage
               no_report:bool=False, # Do not write the evaluation report
-              workers:int=2, # DataLoader worker processes for decoding
+              num_workers:int=2, # DataLoader worker processes for decoding
               until:str=None, # Stop after this stage: curation, features, multimodal, gan2 or gan1
               precision:str='auto', # GPUs: 'auto' (bf16), 'bf16', 'fp16' or 'fp32'
               no_channels_last:bool=False, # GPUs: keep NCHW memory (default: channels-last on CUDA)
@@ -138,14 +138,15 @@ def s2i_train(preset:str=DEFAULT_PRESET, # Preset name (digits, natural, paper) 
     cfg = cli_preset(preset, set)   # checked before any process starts
     if nproc > 1 and 'WORLD_SIZE' not in os.environ:
         return _relaunch(nproc, 'train', dict(preset=preset, set=set, out=out, source=source, data=data,
-                         held_out=held_out, no_report=no_report, workers=workers, until=until, precision=precision,
+                         held_out=held_out, no_report=no_report, num_workers=num_workers, until=until, precision=precision,
                          no_channels_last=no_channels_last, compile=compile, device=device, quiet=quiet))
     root = train(cfg, out, source=source, data=data, held_out=held_out.split(',') if held_out else None,
-                 evaluate=not no_report, until=until, workers=workers, device=device, quiet=quiet,
+                 evaluate=not no_report, until=until, num_workers=num_workers, device=device, quiet=quiet,
                  speed=Speed(precision, False if no_channels_last else None, compile))
     end_distributed()   # under a launcher: leave the process group before exiting
     if not quiet and is_main(): print(f"trained {root}: generate with `s2i generate SOUND... --ckpt {root}`")
 
+# %% ../nbs/17_cli.ipynb 20
 @call_parse
 def s2i_generate(sounds:Param("Sound files: any recording (WAV, FLAC, MP3, M4A...) or video", str, nargs='+'),
                  out:str='generated', # Folder for the images (one PNG per sound, named after it)
@@ -166,6 +167,7 @@ def s2i_generate(sounds:Param("Sound files: any recording (WAV, FLAC, MP3, M4A..
     for e in gen.errors: sys.stderr.write(f"s2i generate: skipped {e}\n")
     if gen.errors: sys.exit(1)
 
+# %% ../nbs/17_cli.ipynb 22
 @call_parse
 def s2i_evaluate(ckpt:str='runs/digits', # A run folder written by `s2i train`
                  out:str=None, # Report folder (default: CKPT/report)
@@ -176,6 +178,7 @@ def s2i_evaluate(ckpt:str='runs/digits', # A run folder written by `s2i train`
     print(report_lines(m))
     print(f"wrote {Path(out) if out else RunDir(ckpt).report}")
 
+# %% ../nbs/17_cli.ipynb 24
 @call_parse
 def s2i_crossval(preset:str='natural', # Preset name or preset JSON file (its curation.split must be 'source')
                  set:Param(_SET_HELP, str, nargs='+', action='extend')=None,
@@ -184,15 +187,15 @@ def s2i_crossval(preset:str='natural', # Preset name or preset JSON file (its cu
                  seeds:Param("Seeds, one run each", int, nargs='+')=(42, 1, 2),
                  ablations:bool=False, # Also train and score every run's ablations
                  data:str=None, # Data folder of the preset's source (default: $S2I_DATA, ../shared/data, else download)
-                 workers:int=2, # DataLoader worker processes for decoding
+                 num_workers:int=2, # DataLoader worker processes for decoding
                  device:str=None, # Device (default: CUDA when present)
                 ):
     "Train and evaluate a preset with each fold held out and each seed; print the mean, its interval and the worst run."
-    res = cross_validate(cli_preset(preset, set), out, folds, seeds, ablations, data=data, workers=workers, device=device)
+    res = cross_validate(cli_preset(preset, set), out, folds, seeds, ablations, data=data, num_workers=num_workers, device=device)
     print((Path(out)/'crossval.md').read_text().split('\n\n')[1])
     print(f"wrote {Path(out)}/crossval.md")
 
-# %% ../nbs/17_cli.ipynb 20
+# %% ../nbs/17_cli.ipynb 26
 def app_notebook(runs:list, # Run folders (absolute paths: the kernel runs elsewhere)
                  per_class:int=1, # Recordings offered per class
                 ) -> nbformat.NotebookNode:
@@ -248,11 +251,11 @@ def s2i_demo(ckpt:Param("Run folders written by `s2i train`, one tab each (defau
         shutil.rmtree(folder, ignore_errors=True)
     if proc.returncode not in (0, None, -15): sys.exit(f"s2i demo: Voilà stopped (exit {proc.returncode}); is port {port} free?")
 
-# %% ../nbs/17_cli.ipynb 21
+# %% ../nbs/17_cli.ipynb 27
 COMMANDS = {'train': s2i_train, 'generate': s2i_generate, 'evaluate': s2i_evaluate, 'crossval': s2i_crossval, 'pairs': s2i_pairs,
             'curate': s2i_curate, 'demo': s2i_demo}
 
-# %% ../nbs/17_cli.ipynb 22
+# %% ../nbs/17_cli.ipynb 28
 USER_ERRORS = (UsageError, MediaError, FileNotFoundError, DownloadError) # What a user can cause: one line, exit code 2
 
 def _usage() -> str:

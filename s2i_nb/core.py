@@ -113,6 +113,7 @@ class AudioConfig:
     min_duration:float=0.05 # Shorter recordings are refused as too short (s)
     silence:float=1e-4 # A clip whose peak amplitude (in [-1, 1]) is below this is refused as silent
 
+# %% ../nbs/00_core.ipynb 29
 @dataclass
 class ImageConfig:
     "Images the GANs produce and the pairs carry."
@@ -125,6 +126,7 @@ class ImageConfig:
         "The Pillow mode of the images: 'RGB' or 'L' (grey)."
         return 'RGB' if self.channels == 3 else 'L'
 
+# %% ../nbs/00_core.ipynb 31
 @dataclass
 class FeatureConfig:
     "Feature extractors and the 2-D layout of features for the GANs (paper 5.1-5.2)."
@@ -137,6 +139,7 @@ class FeatureConfig:
     grid:int=64 # A feature is laid out as a grid x grid single-channel image...
     upsample:int=2 # ...then up-sampled by this factor ("ensemble effect"): 64x64 -> 128x128
 
+# %% ../nbs/00_core.ipynb 33
 @dataclass
 class CurationConfig:
     "Which pairs are kept (paper section 3)."
@@ -148,6 +151,7 @@ class CurationConfig:
     split:str='stratified' # 'stratified': valid_pct of each class held out; 'source': the source's own split (a fold)
     held_out_fold:int=4 # With split='source': the source's group held out for evaluation (natural: ESC-50 fold 1-4)
 
+# %% ../nbs/00_core.ipynb 35
 @dataclass
 class MultimodalConfig:
     "Multimodal layers (paper 5.3)."
@@ -157,6 +161,7 @@ class MultimodalConfig:
     epochs:int=20 # Training epochs
     bs:int=64 # Batch size
 
+# %% ../nbs/00_core.ipynb 37
 @dataclass
 class GANConfig:
     "One pix2pix-style conditional GAN stage (paper 5.1, 5.2, 5.4)."
@@ -178,6 +183,7 @@ class GANConfig:
     draws:int=1 # With noise: the L1 term is the smallest over this many draws (best of n), so outputs spread, not average
     feat_weight:float=0. # GAN 2: weight of the feature term, the image network's feature of the picture near its condition (0: none, the paper)
 
+# %% ../nbs/00_core.ipynb 39
 @dataclass
 class Preset:
     "All the numbers of one run of the method."
@@ -192,7 +198,7 @@ class Preset:
     gan2:GANConfig=field(default_factory=GANConfig) # GAN 2: image feature -> image
     gan1:GANConfig=field(default_factory=lambda: GANConfig(critic_loss_weight=0.001)) # GAN 1: sound -> image feature
 
-# %% ../nbs/00_core.ipynb 29
+# %% ../nbs/00_core.ipynb 41
 @patch
 def validate(self:Preset) -> Preset:
     "Check that the sizes of the stages agree; raise `ValueError` naming the first that does not."
@@ -219,7 +225,7 @@ def validate(self:Preset) -> Preset:
         raise UsageError(f"audio.crop must be 'center' or 'start', not {self.audio.crop!r}")
     return self
 
-# %% ../nbs/00_core.ipynb 31
+# %% ../nbs/00_core.ipynb 43
 def _from_dict(cls, d:dict):
     "Build dataclass `cls` from a (nested) dict, refusing unknown keys."
     known = {f.name:f for f in fields(cls)}
@@ -244,17 +250,20 @@ def from_dict(cls:Preset, d:dict) -> Preset:
     "Build a preset from nested dicts (as written by `to_dict` or read from JSON)."
     return _from_dict(cls, d).validate()
 
+# %% ../nbs/00_core.ipynb 45
 def json_digest(d, # Anything `json.dumps` writes
                 n:int=12) -> str: # Hex digits kept
     "Short SHA-256 of `d` as sorted JSON: the name of a cache entry made from `d`."
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:n]
 
+# %% ../nbs/00_core.ipynb 47
 @patch
 def hash(self:Preset, *keys:str) -> str:
     "Short digest of the whole preset, or of the named sections only (e.g. 'audio', 'features')."
     d = self.to_dict()
     return json_digest({k:d[k] for k in keys} if keys else d)
 
+# %% ../nbs/00_core.ipynb 49
 @patch
 def save(self:Preset, path:str|Path) -> Path:
     "Write the preset as JSON to `path`."
@@ -266,7 +275,7 @@ def load(cls:Preset, path:str|Path) -> Preset:
     "Read a preset written by `save`."
     return cls.from_dict(json.loads(Path(path).read_text()))
 
-# %% ../nbs/00_core.ipynb 33
+# %% ../nbs/00_core.ipynb 51
 @patch
 def update(self:Preset, **kwargs) -> Preset:
     "A copy of the preset with dotted fields (`'gan1.epochs'`) replaced."
@@ -285,7 +294,7 @@ def _field_names(d:dict, prefix:str='') -> list:
     return [n for k,v in d.items()
             for n in (_field_names(v, f'{prefix}{k}.') if isinstance(v, dict) else [f'{prefix}{k}'])]
 
-# %% ../nbs/00_core.ipynb 35
+# %% ../nbs/00_core.ipynb 53
 def _parse_value(text:str, like,
                  optional:bool=False): # The field may be None ('null')
     "The value `text` means for a field whose current value is `like`."
@@ -326,13 +335,13 @@ def set(self:Preset, *assignments:str) -> Preset:
         except ValueError as e: raise UsageError(f"{k}: {e}") from None
     return self.update(**kw)
 
-# %% ../nbs/00_core.ipynb 37
+# %% ../nbs/00_core.ipynb 55
 def _paper_preset() -> Preset: return Preset()
 
 PRESETS = {'paper': _paper_preset} # Presets by name: the paper's, then those the plugins register
 DEFAULT_PRESET = 'digits' # What commands and functions use when no preset is named (registered by `06b_digits`)
 
-# %% ../nbs/00_core.ipynb 39
+# %% ../nbs/00_core.ipynb 57
 PLUGINS = ['s2i_nb.networks', 's2i_nb.digits', 's2i_nb.natural'] # The package's own: the paper's networks, then two presets
 PLUGIN_GROUP = 's2i_nb.plugins' # Entry-point group through which other packages add plugins
 _LOADED = set()
@@ -343,7 +352,7 @@ def register_preset(name:str, # What `--preset` says
     "Add a named preset (replacing one of the same name)."
     PRESETS[name] = make
 
-# %% ../nbs/00_core.ipynb 41
+# %% ../nbs/00_core.ipynb 59
 def plugin_modules() -> dict:
     "`{module: where it is declared}` for the package's `PLUGINS` and every installed `s2i_nb.plugins` entry point."
     eps = importlib.metadata.entry_points(group=PLUGIN_GROUP)
@@ -359,7 +368,7 @@ def load_plugins() -> list:
         _LOADED.add(mod)
     return sorted(_LOADED)
 
-# %% ../nbs/00_core.ipynb 42
+# %% ../nbs/00_core.ipynb 60
 def get_preset(name:str=DEFAULT_PRESET, # A name in `PRESETS`, or a path to a preset JSON file
               ) -> Preset:
     "A fresh copy of a named preset (or one saved as JSON): change it with `update` (values) or `set` (text)."

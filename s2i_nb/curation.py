@@ -163,7 +163,7 @@ def label_chunks(src:PairSource, image_clf:Classifier, sound_clf:Classifier, out
 def curate(src:PairSource, # Pair source
            image_clf:Classifier, sound_clf:Classifier, # The two classifiers
            out:str|Path, # Folder for labels/, manifest.csv, summary.json, curation.png
-           cfg:CurationConfig=CurationConfig(), # What is kept: top-k, classes, pairs per class, split (a preset's `curation`)
+           curation:CurationConfig=CurationConfig(), # What is kept: top-k, classes, pairs per class, split (a preset's `curation`)
            held_out:list|None=None, vocab_map=None, seed:int=42, # As in `select_pairs`
            chunk_size:int=2048, bs:int=128, num_workers:int=2, device=None, quiet:bool=False,
           ) -> pd.DataFrame:
@@ -180,10 +180,10 @@ def curate(src:PairSource, # Pair source
         raise RuntimeError(f"{out/'labels'}: the chunks do not cover the {len(src)} pairs of the source: "
                            "remove the folder and run again")
     pairs = src.to_df().rename(columns={'label': 'source_label', 'split': 'source_split'})
-    man = select_pairs(pd.concat([pairs, labels.drop(columns='idx')], axis=1), cfg.topk, cfg.n_classes,
-                       cfg.pairs_per_class, cfg.valid_pct, cfg.split, held_out, vocab_map, seed)
+    man = select_pairs(pd.concat([pairs, labels.drop(columns='idx')], axis=1), curation.topk, curation.n_classes,
+                       curation.pairs_per_class, curation.valid_pct, curation.split, held_out, vocab_map, seed)
     with atomic_write(out/'manifest.csv') as t: man.to_csv(t, index=False)
-    summ = curation_summary(man, cfg.topk)
+    summ = curation_summary(man, curation.topk)
     with atomic_write(out/'summary.json') as t: t.write_text(json.dumps(summ, indent=2))
     fig = plot_curation(man)
     with atomic_write(out/'curation.png') as t: fig.savefig(t, format='png', dpi=80)

@@ -210,6 +210,7 @@ def tar_index(shard:str|Path) -> dict:
     except (tarfile.TarError, OSError) as e:
         raise MediaError(shard, f"not a readable tar shard ({type(e).__name__}: {e})") from e
 
+# %% ../nbs/04_data.ipynb 39
 @lru_cache(maxsize=1024)
 def _shard_index(shard:str) -> dict: return tar_index(shard)
 
@@ -221,6 +222,7 @@ def read_member(ref:str) -> TarMember:
     off,size = idx[name]
     with open(shard, 'rb') as f: f.seek(off); return TarMember(f.read(size), ref)
 
+# %% ../nbs/04_data.ipynb 41
 def expand_shards(shards) -> list:
     "Shard files of a folder (`*.tar`), a glob, a webdataset brace range (`clips-{000..099}.tar`) or a list of them."
     if isinstance(shards, (list, tuple)): return [f for s in shards for f in expand_shards(s)]
@@ -235,6 +237,7 @@ def expand_shards(shards) -> list:
     if not p.is_file(): raise FileNotFoundError(f"{p}: no such tar shard")
     return [p]
 
+# %% ../nbs/04_data.ipynb 43
 _WDS_KEY = re.compile(r'^((?:.*/|)[^.]+)[.]([^/]*)$')   # webdataset's rule: the key ends at the basename's first dot
 
 class TarShards(PairSource):
@@ -259,7 +262,7 @@ class TarShards(PairSource):
         "The bytes of the member `shard.tar#member` a pair names."
         return read_member(ref)
 
-# %% ../nbs/04_data.ipynb 41
+# %% ../nbs/04_data.ipynb 47
 SOURCES = {} # Registered pair sources by name (the presets' plugins register theirs: `digits`, `natural`)
 
 def register_source(name:str, # What `--source` (or a preset's `source`) says

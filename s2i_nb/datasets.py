@@ -10,7 +10,7 @@ import numpy as np, pandas as pd
 from .core import *
 
 # %% auto 0
-__all__ = ['MNIST_FILES', 'FSDD_URL', 'MNIST_URL', 'FSDD_RE', 'CIFAR10_CLASSES', 'ESC50_COLUMNS', 'ESC50_URL', 'CIFAR10_URL',
+__all__ = ['MNIST_FILES', 'FSDD_URL', 'MNIST_URL', 'FSDD_RE', 'ESC50_COLUMNS', 'ESC50_URL', 'CIFAR10_CLASSES', 'CIFAR10_URL',
            'CIFAR10_MD5', 'CIFAR_IMAGE_EXTS', 'is_digits_data', 'find_data', 'DownloadError', 'download_digits',
            'read_idx', 'read_mnist', 'fsdd_recordings', 'is_natural_data', 'find_natural_data', 'esc50_clips',
            'cifar10_files', 'cifar10_arrays', 'download_natural']
@@ -18,10 +18,14 @@ __all__ = ['MNIST_FILES', 'FSDD_URL', 'MNIST_URL', 'FSDD_RE', 'CIFAR10_CLASSES',
 # %% ../nbs/02_datasets.ipynb 6
 MNIST_FILES = {'t10k-images-idx3-ubyte.gz': '9fb629c4189551a2d022fa330f9573f3',
                't10k-labels-idx1-ubyte.gz': 'ec29112dd5afa0611ce80d1b7f02629c'}
+
 FSDD_URL = 'https://github.com/Jakobovski/free-spoken-digit-dataset/archive/refs/tags/v1.0.10.zip'
+
 MNIST_URL = 'https://ossci-datasets.s3.amazonaws.com/mnist/'
+
 FSDD_RE = re.compile(r'^(\d)_([a-z]+)_(\d+)\.wav$')
 
+# %% ../nbs/02_datasets.ipynb 8
 def is_digits_data(path:str|Path, # Folder to check
                   ) -> bool:
     "Does `path` hold `fsdd/recordings/*.wav` and the two MNIST test files?"
@@ -29,7 +33,7 @@ def is_digits_data(path:str|Path, # Folder to check
     rec = path/'fsdd'/'recordings'
     return rec.is_dir() and any(rec.glob('*.wav')) and all((path/'mnist'/f).is_file() for f in MNIST_FILES)
 
-# %% ../nbs/02_datasets.ipynb 7
+# %% ../nbs/02_datasets.ipynb 9
 def _shared_candidates() -> list[Path]:
     "`shared/data` beside the project root and beside every folder above the working directory."
     roots = [Path(__file__).resolve().parents[1]] if '__file__' in globals() else []
@@ -58,7 +62,7 @@ def _find(path, # Explicit folder or None
     if not download: raise FileNotFoundError(f"No {name} found: pass a path, set $S2I_DATA, or allow the download")
     return fetch(cache)
 
-# %% ../nbs/02_datasets.ipynb 8
+# %% ../nbs/02_datasets.ipynb 10
 def find_data(path:str|Path|None=None, # Explicit data folder; wins over everything
               download:bool=True, # Download into the cache when nothing local is found
              ) -> Path:
@@ -66,7 +70,7 @@ def find_data(path:str|Path|None=None, # Explicit data folder; wins over everyth
     return _find(path, download, is_digits_data, 'fsdd/recordings/*.wav and mnist/t10k-*.gz', 'digits data',
                  lambda cache: download_digits(cache))
 
-# %% ../nbs/02_datasets.ipynb 10
+# %% ../nbs/02_datasets.ipynb 12
 class DownloadError(OSError):
     "A download that failed or gave the wrong bytes (the message names the URL or file)."
 
@@ -86,7 +90,7 @@ def _fetch(url:str, dest:Path, quiet:bool) -> Path:
         raise DownloadError(f"download of {url} failed: {e}") from e
     return tmp
 
-# %% ../nbs/02_datasets.ipynb 11
+# %% ../nbs/02_datasets.ipynb 13
 def download_digits(dest:str|Path, # Folder to fill with `fsdd/` and `mnist/`
                     fsdd_url:str=FSDD_URL, # FSDD release archive (zip)
                     mnist_url:str=MNIST_URL, # Folder URL holding the MNIST t10k files
@@ -110,7 +114,7 @@ def download_digits(dest:str|Path, # Folder to fill with `fsdd/` and `mnist/`
         finally: tmp.unlink(missing_ok=True)
     return dest
 
-# %% ../nbs/02_datasets.ipynb 12
+# %% ../nbs/02_datasets.ipynb 14
 def _unpack_fsdd(archive:Path, rec:Path, min_recordings:int):
     "Move the `recordings/*.wav` of an FSDD archive into `rec`, atomically."
     try: zf = zipfile.ZipFile(archive)
@@ -126,7 +130,7 @@ def _unpack_fsdd(archive:Path, rec:Path, min_recordings:int):
         tmp.replace(rec)
     finally: shutil.rmtree(tmp, ignore_errors=True)
 
-# %% ../nbs/02_datasets.ipynb 16
+# %% ../nbs/02_datasets.ipynb 18
 def read_idx(path:str|Path, # `.gz` or raw IDX file
             ) -> np.ndarray:
     "Read an IDX file (MNIST's format) as a uint8 array."
@@ -145,7 +149,7 @@ def read_mnist(path:str|Path, # Folder holding `mnist/`
     m = Path(path)/'mnist'
     return read_idx(m/'t10k-images-idx3-ubyte.gz'), read_idx(m/'t10k-labels-idx1-ubyte.gz')
 
-# %% ../nbs/02_datasets.ipynb 19
+# %% ../nbs/02_datasets.ipynb 21
 def fsdd_recordings(path:str|Path, # Folder holding `fsdd/recordings/`
                     speakers:list|None=None, # Keep only these speakers (all by default)
                    ) -> pd.DataFrame:
@@ -159,14 +163,21 @@ def fsdd_recordings(path:str|Path, # Folder holding `fsdd/recordings/`
                          split='test' if int(idx) < 5 else 'train'))
     return pd.DataFrame(rows)
 
-# %% ../nbs/02_datasets.ipynb 22
-CIFAR10_CLASSES = ['airplane','automobile','bird','cat','deer','dog','frog','horse','ship','truck']
+# %% ../nbs/02_datasets.ipynb 24
 ESC50_COLUMNS = ['filename','fold','target','category','esc10','src_file','take']
+
 ESC50_URL = 'https://github.com/karolpiczak/ESC-50/archive/master.zip'
+
+# %% ../nbs/02_datasets.ipynb 26
+CIFAR10_CLASSES = ['airplane','automobile','bird','cat','deer','dog','frog','horse','ship','truck']
+
 CIFAR10_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz'
+
 CIFAR10_MD5 = 'c58f30108f718f92721af3b95e74349a'
+
 CIFAR_IMAGE_EXTS = ('.jpg', '.jpeg', '.png')
 
+# %% ../nbs/02_datasets.ipynb 28
 def _has_images(folder:Path) -> bool:
     "Does `folder` hold at least one JPEG or PNG?"
     return folder.is_dir() and any(e.name.lower().endswith(CIFAR_IMAGE_EXTS) for e in os.scandir(folder))
@@ -185,6 +196,7 @@ def is_natural_data(path:str|Path, # Folder to check
     "Does `path` hold ESC-50 (`esc50/meta/esc50.csv`, `esc50/audio/*.wav`) and CIFAR-10 class folders?"
     return _is_esc50(path) and _is_cifar10(path)
 
+# %% ../nbs/02_datasets.ipynb 30
 def find_natural_data(path:str|Path|None=None, # Explicit data folder; wins over everything
                       download:bool=True, # Download into the cache when nothing local is found
                      ) -> Path:
@@ -193,7 +205,7 @@ def find_natural_data(path:str|Path|None=None, # Explicit data folder; wins over
     return _find(path, download, is_natural_data, holds, 'natural data (ESC-50, CIFAR-10)',
                  lambda cache: download_natural(cache))
 
-# %% ../nbs/02_datasets.ipynb 25
+# %% ../nbs/02_datasets.ipynb 33
 def esc50_clips(path:str|Path, # Folder holding `esc50/`
                 folds=(1,2,3,4), # Keep these folds
                 categories:list|None=None, # Keep these categories (all by default)
@@ -213,7 +225,7 @@ def esc50_clips(path:str|Path, # Folder holding `esc50/`
         raise FileNotFoundError(f"{esc/'audio'}: {len(absent)} clips listed in {csv} are missing, e.g. {absent[:3]}")
     return df[['path','filename','fold','target','category']].astype(dict(fold=int, target=int))
 
-# %% ../nbs/02_datasets.ipynb 30
+# %% ../nbs/02_datasets.ipynb 38
 def cifar10_files(path:str|Path, # Folder holding `cifar10/`
                   split:str, # 'train' or 'test'
                  ) -> pd.DataFrame:
@@ -227,7 +239,7 @@ def cifar10_files(path:str|Path, # Folder holding `cifar10/`
         rows += [(str(folder/f), label) for f in files]
     return pd.DataFrame(rows, columns=['path','label']).astype(dict(label=np.int64))
 
-# %% ../nbs/02_datasets.ipynb 31
+# %% ../nbs/02_datasets.ipynb 39
 def _cifar10_key(path:Path, split:str, files:pd.DataFrame) -> str:
     "Hash of the resolved folder, the split and every file's name and size."
     h = hashlib.sha256(f"{Path(path).resolve()}\n{split}\n".encode())
@@ -258,7 +270,7 @@ def _read_cached(f:Path, key:str, y:np.ndarray) -> np.ndarray|None:
         warnings.warn(f"{f}: damaged CIFAR-10 cache ({type(e).__name__}: {e}); rebuilding it")
         return None
 
-# %% ../nbs/02_datasets.ipynb 32
+# %% ../nbs/02_datasets.ipynb 40
 def cifar10_arrays(path:str|Path, # Folder holding `cifar10/`
                    split:str, # 'train' or 'test'
                    cache:bool=True, # Read and write the decoded arrays in `s2i_home('data', 'cifar10-arrays')`
@@ -275,7 +287,7 @@ def cifar10_arrays(path:str|Path, # Folder holding `cifar10/`
         with open(tmp, 'wb') as fh: np.savez(fh, x=x, y=y, key=np.array(key))
     return x, y
 
-# %% ../nbs/02_datasets.ipynb 40
+# %% ../nbs/02_datasets.ipynb 48
 def _assemble(dest:Path, # Parent folder
               name:str, # Sub-folder to create, e.g. 'esc50'
               build, # Called with a temporary folder to fill
@@ -313,7 +325,7 @@ def _unpack_esc50(archive:Path, # The repository archive (zip)
         raise DownloadError(f"{url}: {len(missing)} clips listed in meta/esc50.csv are not in the archive, "
                             f"e.g. {missing[:3]}")
 
-# %% ../nbs/02_datasets.ipynb 42
+# %% ../nbs/02_datasets.ipynb 50
 class _ArrayUnpickler(pickle.Unpickler):
     "An unpickler that builds NumPy arrays and plain Python values, nothing else."
     allowed = {('numpy.core.multiarray', '_reconstruct'), ('numpy._core.multiarray', '_reconstruct'),
@@ -327,7 +339,7 @@ def _unpickle(data:bytes) -> object:
     "Load a pickle written by Python 2 (strings as latin-1) with `_ArrayUnpickler`."
     return _ArrayUnpickler(io.BytesIO(data), encoding='latin1').load()
 
-# %% ../nbs/02_datasets.ipynb 44
+# %% ../nbs/02_datasets.ipynb 52
 CIFAR10_BATCHES = {'train': [f'data_batch_{i}' for i in range(1, 6)], 'test': ['test_batch']}
 
 def _unpack_cifar10(archive:Path, # `cifar-10-python.tar.gz`
@@ -354,7 +366,7 @@ def _unpack_cifar10(archive:Path, # `cifar-10-python.tar.gz`
     except (tarfile.TarError, KeyError, EOFError, pickle.UnpicklingError, IndexError, ValueError) as e:
         raise DownloadError(f"{url}: not a CIFAR-10 python archive ({type(e).__name__}: {e})") from e
 
-# %% ../nbs/02_datasets.ipynb 45
+# %% ../nbs/02_datasets.ipynb 53
 def download_natural(dest:str|Path, # Folder to fill with `esc50/` and `cifar10/`
                      esc50_url:str=ESC50_URL, # ESC-50 repository archive (zip)
                      cifar10_url:str=CIFAR10_URL, # CIFAR-10 python tarball

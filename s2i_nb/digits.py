@@ -189,45 +189,45 @@ def digits_waves(src) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.from_numpy(x), torch.from_numpy(recs.digit.to_numpy().astype(np.int64))
 
 # %% ../nbs/06b_digits.ipynb 28
-def _train_on_part(src, part:str, model:nn.Module, epochs:int, seed:int, cfg:DigitNetsConfig,
+def _train_on_part(src, part:str, model:nn.Module, epochs:int, seed:int, nets:DigitNetsConfig,
                    device=None) -> tuple[nn.Module, float]:
     "Train `model` on MNIST part `part` (10% held out, seeded); return it and its held-out accuracy."
     x,y = digits_images(src, part)
     perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
     va,tr = perm[:len(x)//10],perm[len(x)//10:]
-    learn = fit_classifier(model, (x[tr], y[tr]), (x[va], y[va]), epochs, cfg.lr, cfg.bs, seed, device)
+    learn = fit_classifier(model, (x[tr], y[tr]), (x[va], y[va]), epochs, nets.lr, nets.bs, seed, device)
     return learn.model.cpu().eval(), float((predict(learn.model, x[va]).argmax(1) == y[va]).float().mean())
 
-def train_digits_image(src, cfg:DigitNetsConfig=DigitNetsConfig(), device=None) -> tuple[DigitsImageNet, float]:
+def train_digits_image(src, nets:DigitNetsConfig=DigitNetsConfig(), device=None) -> tuple[DigitsImageNet, float]:
     "Train the image classifier on MNIST part A (10% held out); return it and its held-out accuracy."
-    return _train_on_part(src, 'A', DigitsImageNet(src.cfg.features.dim), cfg.epochs_image, cfg.seed_image, cfg, device)
+    return _train_on_part(src, 'A', DigitsImageNet(src.cfg.features.dim), nets.epochs_image, nets.seed_image, nets, device)
 
-def train_digits_eval(src, cfg:DigitNetsConfig=DigitNetsConfig(), device=None) -> tuple[DigitsEvalNet, float]:
+def train_digits_eval(src, nets:DigitNetsConfig=DigitNetsConfig(), device=None) -> tuple[DigitsEvalNet, float]:
     "Train the evaluation classifier on MNIST part B (10% held out); return it and its held-out accuracy."
-    return _train_on_part(src, 'B', DigitsEvalNet(), cfg.epochs_eval, cfg.seed_eval, cfg, device)
+    return _train_on_part(src, 'B', DigitsEvalNet(), nets.epochs_eval, nets.seed_eval, nets, device)
 
-def train_digits_sound(src, cfg:DigitNetsConfig=DigitNetsConfig(), held_out_speaker:str|None=None, device=None,
+def train_digits_sound(src, nets:DigitNetsConfig=DigitNetsConfig(), held_out_speaker:str|None=None, device=None,
                        waves=None) -> tuple[DigitsSoundNet, float]:
     "Train the sound classifier on FSDD's train split (or all of four speakers); return it and its test accuracy."
     x,y = digits_waves(src) if waves is None else waves
     recs = src.recordings
     test = (recs.speaker == held_out_speaker).to_numpy() if held_out_speaker else (recs.split == 'test').to_numpy()
     tr,te = torch.from_numpy(np.flatnonzero(~test)),torch.from_numpy(np.flatnonzero(test))
-    model = nn.Sequential(RandomRoll(cfg.shift), DigitsSoundNet(src.cfg.features.dim, sr=src.cfg.audio.sr))
-    learn = fit_classifier(model, (x[tr], y[tr]), (x[te], y[te]), cfg.epochs_sound, cfg.lr, cfg.bs, cfg.seed_sound, device)
+    model = nn.Sequential(RandomRoll(nets.shift), DigitsSoundNet(src.cfg.features.dim, sr=src.cfg.audio.sr))
+    learn = fit_classifier(model, (x[tr], y[tr]), (x[te], y[te]), nets.epochs_sound, nets.lr, nets.bs, nets.seed_sound, device)
     net = learn.model[1].cpu().eval()
     return net, float((predict(net, x[te]).argmax(1) == y[te]).float().mean())
 
 # %% ../nbs/06b_digits.ipynb 30
-def _digits_key(src, cfg:DigitNetsConfig, kinds:dict) -> str:
+def _digits_key(src, nets:DigitNetsConfig, kinds:dict) -> str:
     "Hash of everything that changes the trained networks: preset, training settings, data, architectures."
-    d = dict(preset=src.cfg.hash('audio', 'image', 'features'), train=asdict(cfg), seed=src.seed, arch=arch_signature(kinds),
+    d = dict(preset=src.cfg.hash('audio', 'image', 'features'), train=asdict(nets), seed=src.seed, arch=arch_signature(kinds),
              n_recordings=len(src.recordings), speakers=sorted(src.recordings.speaker.unique()),
              mnist=hashlib.md5(src.image_labels.tobytes()).hexdigest())
     return json_digest(d)
 
 def digits_models(src=None, # A `DigitsPairs` (default: the digits preset's)
-                  cfg:DigitNetsConfig=DigitNetsConfig(), # Training settings
+                  nets:DigitNetsConfig=DigitNetsConfig(), # Training settings
                   cache:str|Path|None=None, # Cache folder (default: `s2i_home('models')`)
                   force:bool=False, # Retrain even if cached
                   device=None, # Training device
@@ -237,10 +237,10 @@ def digits_models(src=None, # A `DigitsPairs` (default: the digits preset's)
     src = src or DigitsPairs()
     kinds = {'image': lambda: DigitsImageNet(src.cfg.features.dim), 'eval': DigitsEvalNet,
              'sound': lambda: DigitsSoundNet(src.cfg.features.dim, sr=src.cfg.audio.sr)}
-    folder = Path(cache or s2i_home('models'))/f"digits-{_digits_key(src, cfg, kinds)}"
-    trainers = {k: (lambda t=t: t(src, cfg, device=device))
+    folder = Path(cache or s2i_home('models'))/f"digits-{_digits_key(src, nets, kinds)}"
+    trainers = {k: (lambda t=t: t(src, nets, device=device))
                 for k,t in (('image', train_digits_image), ('eval', train_digits_eval), ('sound', train_digits_sound))}
-    return cached_networks(folder, trainers, kinds, asdict(cfg), force, quiet)
+    return cached_networks(folder, trainers, kinds, asdict(nets), force, quiet)
 
 # %% ../nbs/06b_digits.ipynb 37
 def digits_networks(cfg:Preset|None=None, # A digits-sized preset (default: the digits preset)

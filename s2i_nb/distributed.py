@@ -30,6 +30,7 @@ def is_main() -> bool:
     "Whether this process writes the run's files (rank 0)."
     return rank_distrib() == 0
 
+# %% ../nbs/01_distributed.ipynb 8
 def init_distributed():
     "Join the process group of a multi-process run (accelerate's `PartialState`: NCCL on CUDA, gloo on CPU), or `None`."
     if world_size() < 2: return None
@@ -38,6 +39,7 @@ def init_distributed():
     return PartialState(cpu=not torch.cuda.is_available(),   # accelerate runs processes of CPUs (gloo) only when told
                         timeout=timedelta(minutes=int(os.environ.get('S2I_DIST_TIMEOUT_MIN', 360))))
 
+# %% ../nbs/01_distributed.ipynb 10
 def broadcast_object(obj=None):
     "Rank 0's `obj`, on every process."
     if not (dist.is_available() and dist.is_initialized()): return obj
@@ -50,10 +52,12 @@ def gather_objects(obj) -> list:
     out = [None]*dist.get_world_size(); dist.all_gather_object(out, obj)
     return out
 
+# %% ../nbs/01_distributed.ipynb 12
 def end_distributed():
     "Leave the process group once every process has arrived (call it last: a process that exits holding it can abort)."
     if dist.is_available() and dist.is_initialized(): distrib_barrier(); dist.destroy_process_group()
 
+# %% ../nbs/01_distributed.ipynb 14
 @contextmanager
 def main_first():
     "Run the block on rank 0 first, then on the others (for caches that rank 0 fills)."
@@ -62,7 +66,7 @@ def main_first():
     finally:
         if is_main(): distrib_barrier()
 
-# %% ../nbs/01_distributed.ipynb 10
+# %% ../nbs/01_distributed.ipynb 18
 def rank_bs(bs:int, # Global batch size (the preset's)
             world:int|None=None) -> int:
     "This process's share of a global batch (the global batch must divide evenly)."
@@ -81,7 +85,7 @@ def global_batch_order(n:int, # Items in the epoch (fastai's order: 0..n-1 when 
     per = [idxs[r*n_pad//world:(r+1)*n_pad//world] for r in range(world)]
     return [i for k in range(0, len(per[0]), bs) for r in range(world) for i in per[r][k:k+bs]]
 
-# %% ../nbs/01_distributed.ipynb 13
+# %% ../nbs/01_distributed.ipynb 21
 class RankDL(DistributedDL):
     "fastai's `DistributedDL`, broadcasting the epoch's order on the process group's device (gloo: CPU, NCCL: CUDA)."
     def _broadcast(self, t, rank):
@@ -118,7 +122,7 @@ def unwrap(model:nn.Module) -> nn.Module:
         model = getattr(model, 'module', None) or model._orig_mod
     return model
 
-# %% ../nbs/01_distributed.ipynb 15
+# %% ../nbs/01_distributed.ipynb 23
 @dataclass
 class Speed:
     "How learners use the hardware (ignored on CPUs unless asked for explicitly)."
@@ -138,16 +142,14 @@ class Speed:
             raise ValueError(f"{prec} mixed precision needs a CUDA device (this run is on {device})")
         return Speed(prec, cuda if self.channels_last is None else self.channels_last, self.compile, self.sync_bn)
 
+# %% ../nbs/01_distributed.ipynb 25
 class ChannelsLastBatch(Callback):
     "Each batch's images in channels-last memory, as the model's are: one layout for every convolution call."
     def before_batch(self):
         cl = lambda t: t.contiguous(memory_format=torch.channels_last) if isinstance(t, torch.Tensor) and t.ndim == 4 else t
         self.learn.xb,self.learn.yb = tuple(map(cl, self.xb)),tuple(map(cl, self.yb))
 
-def _compile_children(model:nn.Module):
-    "`torch.compile` each direct child network in place (state dict keys unchanged)."
-    for m in (model.children() if hasattr(model, 'generator') else [model]): m.compile()
-
+# %% ../nbs/01_distributed.ipynb 27
 class EpochLines(Callback):
     "One plain line per epoch under a header, where fastai's progress bar would redraw (a log file keeps every redraw)."
     order = 55   # after the Recorder names the metrics, before a CSV logger chains the logger
@@ -158,6 +160,11 @@ class EpochLines(Callback):
         self.learn.logger = self._write
     def _write(self, log): print('  '.join(f'{v:.6f}' if isinstance(v, float) else str(v) for v in log), flush=True)
     def after_fit(self): self.learn.logger = self.old
+
+# %% ../nbs/01_distributed.ipynb 29
+def _compile_children(model:nn.Module):
+    "`torch.compile` each direct child network in place (state dict keys unchanged)."
+    for m in (model.children() if hasattr(model, 'generator') else [model]): m.compile()
 
 @contextmanager
 def train_ctx(learn:Learner, # Learner to train
@@ -183,7 +190,7 @@ def train_ctx(learn:Learner, # Learner to train
         if s.channels_last: learn.model.to(memory_format=torch.contiguous_format)
         if drop_bar: learn.add_cb(ProgressCallback())
 
-# %% ../nbs/01_distributed.ipynb 20
+# %% ../nbs/01_distributed.ipynb 34
 def weights_digest(model:nn.Module) -> str:
     "A digest of a model's parameters (bit-exact)."
     h = hashlib.sha256()

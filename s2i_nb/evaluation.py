@@ -154,6 +154,8 @@ def md_table(df:pd.DataFrame) -> str:
 def pct(v) -> str:
     "A share as a percentage with one decimal; '-' for a missing value."
     return '-' if v is None or v != v else f"{v:.1%}"
+
+# %% ../nbs/15_evaluation.ipynb 20
 def _ci(r:dict) -> str: return f"{pct(r['ci'][0])} - {pct(r['ci'][1])}"
 
 def _row(name:str, r:dict) -> str:
@@ -187,7 +189,7 @@ def _summary_md(m:dict, table:pd.DataFrame) -> str:
 
 def _scores(s:dict) -> dict: return {k: v for k,v in s.items() if k not in ('pred',)}
 
-# %% ../nbs/15_evaluation.ipynb 19
+# %% ../nbs/15_evaluation.ipynb 21
 def clip_index(sounds) -> tuple[np.ndarray, np.ndarray]:
     "For pairs' sound files: the first pair of each distinct clip (in order of appearance) and each pair's clip."
     sounds = np.asarray(sounds).astype(str)
@@ -260,7 +262,7 @@ def report_lines(m:dict) -> str:
                       f"coverage {g['coverage']:.2f}, top-1 match {m['topk_match']['1']:.1%} "
                       f"(chance {g['topk_chance']['1']:.1%})"])
 
-# %% ../nbs/15_evaluation.ipynb 29
+# %% ../nbs/15_evaluation.ipynb 31
 def fresh_folder(folder:str|Path, # A folder of work that belongs to one input
                  key:str, # What the work was made from (hashed)
                 ) -> Path:

@@ -112,10 +112,10 @@ class CondGANLearner(GANLearner):
         self.switch(gen_mode=True)   # validation and inference use the generator
 
     @classmethod
-    def from_config(cls, dls:DataLoaders, cfg:GANConfig, generator:CondGenerator, critic:CondCritic, **kwargs):
+    def from_config(cls, dls:DataLoaders, gan:GANConfig, generator:CondGenerator, critic:CondCritic, **kwargs):
         "A learner with a `GANConfig`'s loss weights and optimiser."
-        return cls(dls, generator, critic, l1_weight=cfg.l1_weight, critic_loss_weight=cfg.critic_loss_weight,
-                   draws=cfg.draws, feat_weight=cfg.feat_weight, lr=cfg.lr, betas=tuple(cfg.betas), **kwargs)
+        return cls(dls, generator, critic, l1_weight=gan.l1_weight, critic_loss_weight=gan.critic_loss_weight,
+                   draws=gan.draws, feat_weight=gan.feat_weight, lr=gan.lr, betas=tuple(gan.betas), **kwargs)
 
     @property
     def gan(self) -> CondGANModule: return unwrap(self.model)
@@ -222,29 +222,29 @@ def fit_gan(learn:CondGANLearner, n_epoch:int, lr:float|None=None,
 
 # %% ../nbs/11_gan.ipynb 32
 def train_gan_stage(dls:DataLoaders, # `gan_dls` of the stage
-                    cfg:GANConfig, # The stage's settings
+                    gan:GANConfig, # The stage's settings
                     layout:FeatureLayout, # The condition's layout
                     out_ch:int, # Output channels
                     out_dir:str|Path, # Folder of the stage: `history.csv`, `models/`, `{name}.pt`
                     name:str, # Stage name ('gan1', 'gan2'): the checkpoint is `{name}.pt`
                     out_scaler:FeatureScaler|None=None, # For a feature-producing stage (GAN 1)
-                    epochs:int|None=None, # Default: `cfg.epochs`
+                    epochs:int|None=None, # Default: `gan.epochs`
                     seed:int=42, quiet:bool=False, meta:dict|None=None,
                     speed:Speed|None=None, # Precision, memory format, compilation (GPUs; see `s2i_nb.distributed`)
                     cbs=None, # More callbacks for the learner
-                    features:nn.Module|None=None, # The feature term's network, for `cfg.feat_weight` (`pixel_features`)
+                    features:nn.Module|None=None, # The feature term's network, for `gan.feat_weight` (`pixel_features`)
                    ) -> CondGANLearner:
     "Train one GAN stage with a `CondGANLearner` (resumable, on every launched process); rank 0 saves it (`save_gan`)."
     out = Path(out_dir)
     scaler = FeatureScaler.fit(dls.train_ds.cond, dls.train_ds.rows)
     seed_everything(seed)
-    gen,crit = gan_nets(cfg, layout, out_ch, scaler, out_scaler)
+    gen,crit = gan_nets(gan, layout, out_ch, scaler, out_scaler)
     if features is not None: features = features.to(dls.device)
-    learn = CondGANLearner.from_config(dls, cfg, gen, crit, path=out, cbs=L(CSVHistory()) + L(cbs), features=features)
+    learn = CondGANLearner.from_config(dls, gan, gen, crit, path=out, cbs=L(CSVHistory()) + L(cbs), features=features)
     if last_epoch(learn) < 0 and is_main(): (out/'history.csv').unlink(missing_ok=True)   # a fresh run: a fresh log
-    n = epochs or cfg.epochs
+    n = epochs or gan.epochs
     quietly = (learn.no_logging(), learn.no_bar()) if quiet else (nullcontext(), nullcontext())
     with train_ctx(learn, speed, gan=True), quietly[0], quietly[1]: fit_gan(learn, n)
     if is_main():
-        save_gan(out/f'{name}.pt', gen, crit, cfg, meta={'epochs': n, 'train_rows': len(dls.train_ds), **(meta or {})})
+        save_gan(out/f'{name}.pt', gen, crit, gan, meta={'epochs': n, 'train_rows': len(dls.train_ds), **(meta or {})})
     return learn

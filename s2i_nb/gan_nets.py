@@ -188,7 +188,7 @@ class FeatureGenerator(CondGenerator):
         "Raw condition features (and noise) -> raw output features: grid averaged back to a vector, unscaled."
         return self.out_scaler.decode(self.layout.from_grid(self(feat, z)))
 
-def gan_nets(cfg:GANConfig, # The stage's settings
+def gan_nets(gan:GANConfig, # The stage's settings
              layout:FeatureLayout, # How its condition is laid out
              out_ch:int, # Output channels (image channels for GAN 2, 1 for GAN 1's feature grid)
              scaler:FeatureScaler|None=None, # Scaler of the condition (default: identity, to be loaded)
@@ -196,11 +196,11 @@ def gan_nets(cfg:GANConfig, # The stage's settings
             ) -> tuple[CondGenerator, CondCritic]:
     "The generator and critic of one stage, initialised as pix2pix does."
     scaler = scaler if scaler is not None else FeatureScaler(layout.dim)
-    net = init_pix2pix(unet_generator(1 + cfg.nz, out_ch, cfg.n_down, cfg.ngf, cfg.dropout, cfg.norm))
-    gen = (CondGenerator(layout, net, scaler, cfg.nz) if out_scaler is None
-           else FeatureGenerator(layout, net, scaler, out_scaler, cfg.nz))
+    net = init_pix2pix(unet_generator(1 + gan.nz, out_ch, gan.n_down, gan.ngf, gan.dropout, gan.norm))
+    gen = (CondGenerator(layout, net, scaler, gan.nz) if out_scaler is None
+           else FeatureGenerator(layout, net, scaler, out_scaler, gan.nz))
     crit = CondCritic(layout, init_pix2pix(
-        patch_critic(1 + out_ch, cfg.ndf, cfg.n_critic_layers, cfg.spectral_norm, cfg.norm)), scaler)
+        patch_critic(1 + out_ch, gan.ndf, gan.n_critic_layers, gan.spectral_norm, gan.norm)), scaler)
     return gen, crit
 
 # %% ../nbs/10_gan_nets.ipynb 35
@@ -213,13 +213,13 @@ def generate(generator:CondGenerator, feats:torch.Tensor, bs:int=256) -> torch.T
     "The generator's outputs for `(n, dim)` raw features, in batches, in eval mode, on its device (returned on CPU)."
     return infer(generator, feats, bs=bs)
 
-def save_gan(path:str|Path, generator:CondGenerator, critic:CondCritic, cfg:GANConfig, meta:dict|None=None) -> Path:
+def save_gan(path:str|Path, generator:CondGenerator, critic:CondCritic, gan:GANConfig, meta:dict|None=None) -> Path:
     "Write one GAN stage (networks, config, layout, metadata) to one file, atomically."
     out_ch = generator.net.up[-2].out_channels
-    ckpt = {'format': 's2i_nb.gan/1', 'config': asdict(cfg), 'layout': asdict(generator.layout), 'out_channels': out_ch,
+    ckpt = {'format': 's2i_nb.gan/1', 'config': asdict(gan), 'layout': asdict(generator.layout), 'out_channels': out_ch,
             'scaler_k': generator.scaler.k, 'feature_output': isinstance(generator, FeatureGenerator),
             'generator': generator.state_dict(), 'critic': critic.state_dict(), 'meta': meta or {}}
-    ckpt['config']['betas'] = list(cfg.betas)
+    ckpt['config']['betas'] = list(gan.betas)
     with atomic_write(path) as tmp: torch.save(ckpt, tmp)
     return Path(path)
 
@@ -231,10 +231,10 @@ def load_gan(path:str|Path, device=None) -> tuple[CondGenerator, CondCritic, dic
         raise ValueError(f"{path}: not a readable GAN checkpoint ({type(e).__name__}: {e})") from None
     if not isinstance(ckpt, dict) or ckpt.get('format') != 's2i_nb.gan/1':
         raise ValueError(f"{path}: not an s2i_nb GAN checkpoint")
-    cfg = GANConfig(**{**ckpt['config'], 'betas': tuple(ckpt['config']['betas'])})
+    gan = GANConfig(**{**ckpt['config'], 'betas': tuple(ckpt['config']['betas'])})
     layout = FeatureLayout(**ckpt['layout'])
     out_scaler = FeatureScaler(layout.dim, ckpt['scaler_k']) if ckpt['feature_output'] else None
-    gen,crit = gan_nets(cfg, layout, ckpt['out_channels'], FeatureScaler(layout.dim, ckpt['scaler_k']), out_scaler)
+    gen,crit = gan_nets(gan, layout, ckpt['out_channels'], FeatureScaler(layout.dim, ckpt['scaler_k']), out_scaler)
     gen.load_state_dict(ckpt['generator']); crit.load_state_dict(ckpt['critic'])
     dev = get_device(device)
     return gen.to(dev).eval(), crit.to(dev).eval(), {k: ckpt[k] for k in ('config', 'layout', 'meta')}

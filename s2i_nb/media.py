@@ -100,26 +100,26 @@ def fit_length(x:np.ndarray, # `(samples,)` waveform
 # %% ../nbs/03_media.ipynb 17
 def prepare_audio(x:np.ndarray, # `(channels, samples)` or `(samples,)` waveform in [-1, 1]
                   sr:int, # Its sample rate
-                  cfg:AudioConfig, # The preset's audio settings
+                  audio:AudioConfig, # The preset's audio settings
                   path:str|Path='<array>', # Named in errors
                  ) -> np.ndarray:
-    "Mono, resampled, scaled, fixed-length float32 waveform following `cfg`; `AudioError` if unusable."
+    "Mono, resampled, scaled, fixed-length float32 waveform following `audio`; `AudioError` if unusable."
     x = np.asarray(x, dtype=np.float32)
     if x.ndim == 2: x = x.mean(0)
     if x.ndim != 1: raise AudioError(path, f"expected a (channels, samples) array, got shape {x.shape}")
     if not np.isfinite(x).all(): raise AudioError(path, 'contains NaN or Inf samples')
-    if len(x) < cfg.min_duration*sr: raise AudioError(path, f"too short: {len(x)/sr:.3f} s < {cfg.min_duration} s")
+    if len(x) < audio.min_duration*sr: raise AudioError(path, f"too short: {len(x)/sr:.3f} s < {audio.min_duration} s")
     peak = float(np.abs(x).max())
-    if peak < cfg.silence: raise AudioError(path, f"silent: peak amplitude {peak:.2e} < {cfg.silence:g}")
-    if cfg.normalize: x = x/peak
-    x = resample(x, sr, cfg.sr)*cfg.scale
-    return fit_length(x, int(round(cfg.duration*cfg.sr)), cfg.pad, cfg.crop).astype(np.float32)
+    if peak < audio.silence: raise AudioError(path, f"silent: peak amplitude {peak:.2e} < {audio.silence:g}")
+    if audio.normalize: x = x/peak
+    x = resample(x, sr, audio.sr)*audio.scale
+    return fit_length(x, int(round(audio.duration*audio.sr)), audio.pad, audio.crop).astype(np.float32)
 
 def read_audio(path:str|Path, # Any recording, or a video (its sound track)
-               cfg:AudioConfig, # The preset's audio settings
+               audio:AudioConfig, # The preset's audio settings
               ) -> np.ndarray:
-    "Read and prepare one recording following `cfg`."
-    return prepare_audio(*load_audio(path), cfg, path)
+    "Read and prepare one recording following `audio`."
+    return prepare_audio(*load_audio(path), audio, path)
 
 # %% ../nbs/03_media.ipynb 19
 def read_image(path:str|Path, # Image file (anything Pillow decodes)
@@ -191,11 +191,11 @@ def read_video(path:str|Path, # Video file
     return read_picture(path, cfg.image), read_audio(path, cfg.audio)
 
 def read_picture(path:str|Path, # Image file, or video (its representative frame)
-                 cfg:ImageConfig, # The preset's image settings (frame, channels)
+                 image:ImageConfig, # The preset's image settings (frame, channels)
                 ) -> Image.Image:
     "The image a file shows: an image decoded, or a video's representative frame, in the preset's mode."
-    if media_suffix(path) in VIDEO_EXTS: return read_video_frame(path, cfg.frame, cfg.mode)
-    return read_image(path, cfg.mode)
+    if media_suffix(path) in VIDEO_EXTS: return read_video_frame(path, image.frame, image.mode)
+    return read_image(path, image.mode)
 
 # %% ../nbs/03_media.ipynb 25
 def log_spectrogram(wave:np.ndarray, n_fft:int=256) -> np.ndarray:

@@ -28,6 +28,7 @@ def topk_match(gen_top:np.ndarray, orig_top:np.ndarray, ks=TOP_KS) -> dict:
     "The paper's metric: fraction of pairs whose generated and original images share a label within the top k."
     return {k: float(v.mean()) if len(v) else float('nan') for k,v in topk_match_rows(gen_top, orig_top, ks).items()}
 
+# %% ../nbs/14a_metrics.ipynb 8
 def frechet_distance(a:np.ndarray, b:np.ndarray) -> float:
     "Fréchet distance between Gaussians fitted to two sets of feature rows (as FID computes it)."
     a,b = np.asarray(a, np.float64),np.asarray(b, np.float64)
@@ -39,6 +40,7 @@ def frechet_distance(a:np.ndarray, b:np.ndarray) -> float:
     tr_covmean = np.sqrt(np.linalg.eigvals(s1 @ s2).real.clip(min=0)).sum()
     return float(((mu1 - mu2)**2).sum() + np.trace(s1) + np.trace(s2) - 2*tr_covmean)
 
+# %% ../nbs/14a_metrics.ipynb 10
 def kernel_distance(a:np.ndarray, b:np.ndarray, # Two sets of feature rows
                     subset:int=1000, # Rows per subset (fewer: all of the smaller set)
                     n_subsets:int=20, # Subsets averaged
@@ -55,6 +57,7 @@ def kernel_distance(a:np.ndarray, b:np.ndarray, # Two sets of feature rows
         vals.append((kxx.sum() - np.trace(kxx) + kyy.sum() - np.trace(kyy))/(m*(m - 1)) - 2*k(x, y).mean())
     return float(np.mean(vals))
 
+# %% ../nbs/14a_metrics.ipynb 12
 def per_class(truth, pred, unit:str='pairs') -> pd.DataFrame:
     "Items (`unit`: pairs, clips), correct and accuracy per class."
     df = pd.DataFrame({'truth': np.asarray(truth).astype(str),
@@ -63,7 +66,7 @@ def per_class(truth, pred, unit:str='pairs') -> pd.DataFrame:
     t['accuracy'] = t.correct/t[unit]
     return t
 
-# %% ../nbs/14a_metrics.ipynb 10
+# %% ../nbs/14a_metrics.ipynb 16
 def balanced_accuracy(truth, pred) -> float:
     "Mean over the classes present in `truth` of the share of their items predicted as that class."
     truth,pred = np.asarray(truth).astype(str),np.asarray(pred).astype(str)
@@ -93,7 +96,7 @@ def shuffled_chance(stat:Callable, # `(truth, pred) -> float`
     truth,pred,rng = np.asarray(truth).astype(str),np.asarray(pred).astype(str),np.random.default_rng(seed)
     return float(np.mean([stat(rng.permutation(truth), pred) for _ in range(draws)]))
 
-# %% ../nbs/14a_metrics.ipynb 11
+# %% ../nbs/14a_metrics.ipynb 17
 def accuracy_report(truth, pred, # The true class and the predicted class of each unit (clip)
                     draws:int=2000, seed:int=0) -> dict:
     "Plain and balanced accuracy, each with its 95% bootstrap interval and its shuffled-class chance."
@@ -103,7 +106,7 @@ def accuracy_report(truth, pred, # The true class and the predicted class of eac
                        chance=shuffled_chance(f, truth, pred, max(draws//2, 100), seed))
             for name,f in (('accuracy', plain_accuracy), ('balanced', balanced_accuracy))}
 
-# %% ../nbs/14a_metrics.ipynb 15
+# %% ../nbs/14a_metrics.ipynb 21
 def clip_topk_match(gen_top:np.ndarray, # `(n_clips, K)` top labels of each clip's picture, best first
                     orig_top:np.ndarray, # `(n_pairs, K)` top labels of the original images
                     clip_of:np.ndarray, # `(n_pairs,)` the clip (row of `gen_top`) of each pair
@@ -128,7 +131,7 @@ def mismatched_topk_match(gen_top:np.ndarray, orig_top:np.ndarray, clip_of:np.nd
     runs = [clip_topk_match(gen_top[_derangement(n, rng)], orig_top, clip_of, ks) for _ in range(draws)]
     return {k: float(np.mean([r[k] for r in runs])) for k in runs[0]}
 
-# %% ../nbs/14a_metrics.ipynb 18
+# %% ../nbs/14a_metrics.ipynb 24
 def class_spread(feats:np.ndarray, # `(n, d)` feature rows
                  labels) -> dict:
     "Per class with at least two rows: root mean squared distance of its rows to their centroid (n - 1 in the mean)."

@@ -198,10 +198,12 @@ def vgg16_weights_path(path:str|Path|None=None, # Explicit state dict file
     raise FileNotFoundError(f"No VGG-16 weights: pass a path, set $S2I_VGG16, put {VGG16_FILE} in "
                             f"{Path(torch.hub.get_dir())/'checkpoints'}, or use download=True")
 
+# %% ../nbs/05_models.ipynb 33
 class VGG16FC6(nn.Sequential):
     "VGG-16 up to its `fc6` layer: `(bs, 3, 224, 224)` ImageNet-normalised images -> pre-ReLU fc6 `(bs, 4096)`."
     def __init__(self, vgg:nn.Module): super().__init__(vgg.features, vgg.avgpool, nn.Flatten(1), vgg.classifier[0])
 
+# %% ../nbs/05_models.ipynb 35
 def load_vgg16_fc6(path:str|Path|None=None, # State dict file (default: see `vgg16_weights_path`)
                    download:bool=False, # Download the torchvision weights if no file is found
                   ) -> VGG16FC6:
@@ -215,12 +217,13 @@ def load_vgg16_fc6(path:str|Path|None=None, # State dict file (default: see `vgg
     vgg.load_state_dict(sd)
     return VGG16FC6(vgg).eval()
 
+# %% ../nbs/05_models.ipynb 37
 def vgg16_transform():
     "The ImageNet pre-processing of VGG16_Weights.IMAGENET1K_V1: resize 256, centre crop 224, normalise."
     from torchvision.models import VGG16_Weights
     return VGG16_Weights.IMAGENET1K_V1.transforms()
 
-# %% ../nbs/05_models.ipynb 36
+# %% ../nbs/05_models.ipynb 42
 def load_inception_resnet_v2(path:str|Path|None=None, # State dict file (default: `$S2I_INCEPTION`)
                              download:bool=False, # Let timm fetch the pretrained weights if no file is given
                             ) -> nn.Module:
@@ -237,12 +240,12 @@ def load_inception_resnet_v2(path:str|Path|None=None, # State dict file (default
         m.load_state_dict(torch.load(path, map_location='cpu', weights_only=True))
     return m.eval()
 
-# %% ../nbs/05_models.ipynb 39
+# %% ../nbs/05_models.ipynb 45
 def conv_bn_relu(ni:int, nf:int) -> nn.Sequential:
     "3x3 convolution (no bias), batch norm, ReLU."
     return nn.Sequential(nn.Conv2d(ni, nf, 3, padding=1, bias=False), nn.BatchNorm2d(nf), nn.ReLU())
 
-# %% ../nbs/05_models.ipynb 42
+# %% ../nbs/05_models.ipynb 48
 class FlipShift(nn.Module):
     "Training-time augmentation of `(bs, 3, H, W)` images: random horizontal flip and a shift of up to `pad` pixels."
     def __init__(self, pad:int=4): super().__init__(); self.pad = pad

@@ -94,25 +94,25 @@ def mode_accuracy(i:int, name:str):
 # %% ../nbs/09_multimodal.ipynb 16
 @delegates(Learner, but=['model', 'loss_func', 'opt_func', 'wd', 'metrics'])
 def multimodal_learner(dls, # `feature_dls`: (image feature, sound feature, class)
-                       cfg:MultimodalConfig, # The preset's multimodal section
+                       multimodal:MultimodalConfig, # The preset's multimodal section
                        loss:MultimodalLoss|None=None, # Loss weights (default: all terms, weight 1)
                        **kwargs) -> Learner:
     "A fastai `Learner` for `MultimodalLayers` with per-term and per-input metrics."
     n_img,n_snd = dls.train_ds[0][0].shape[0], dls.train_ds[0][1].shape[0]
-    model = MultimodalLayers(n_img, n_snd, cfg.n_hid, len(dls.vocab), act=cfg.act)
-    loss = loss or MultimodalLoss(act=cfg.act)
+    model = MultimodalLayers(n_img, n_snd, multimodal.n_hid, len(dls.vocab), act=multimodal.act)
+    loss = loss or MultimodalLoss(act=multimodal.act)
     metrics = [LossTerm(loss, k) for k in ('l1','ce_pre','ce_post','cls')]
     metrics += [mode_accuracy(i, f'acc_{n}') for i,n in ((3,'I'), (4,'S'), (5,'B'))]
     return Learner(dls, model, loss_func=loss, opt_func=Adam, wd=0., metrics=metrics, **kwargs)
 
-def fit_multimodal(learn:Learner, cfg:MultimodalConfig, quiet:bool=False,
+def fit_multimodal(learn:Learner, multimodal:MultimodalConfig, quiet:bool=False,
                    speed:Speed|None=None, # Precision etc. on GPUs (see `s2i_nb.distributed`)
                   ) -> Learner:
     "Train with `fit_one_cycle` for the preset's epochs and learning rate (on every launched process: DDP)."
     with train_ctx(learn, speed):
         if quiet:
-            with learn.no_logging(), learn.no_bar(): learn.fit_one_cycle(cfg.epochs, cfg.lr)
-        else: learn.fit_one_cycle(cfg.epochs, cfg.lr)
+            with learn.no_logging(), learn.no_bar(): learn.fit_one_cycle(multimodal.epochs, multimodal.lr)
+        else: learn.fit_one_cycle(multimodal.epochs, multimodal.lr)
     return learn
 
 # %% ../nbs/09_multimodal.ipynb 19

@@ -157,6 +157,7 @@ def rgb01_input(im:Image.Image) -> torch.Tensor:
     "A PIL image as a `(3, H, W)` RGB tensor in [0, 1] (the natural image networks' input)."
     return torch.from_numpy(np.asarray(im.convert('RGB'), np.float32)/255).permute(2, 0, 1)
 
+# %% ../nbs/06a_natural.ipynb 22
 CIFAR_MEAN,CIFAR_STD = torch.tensor([0.491, 0.482, 0.447]),torch.tensor([0.247, 0.243, 0.262])
 
 def _norm(x): return (_rgb01(x) - CIFAR_MEAN.to(x.device)[:, None, None])/CIFAR_STD.to(x.device)[:, None, None]
@@ -169,8 +170,7 @@ class NaturalImageNet(nn.Module):
         self.aug = FlipShift()
         self.body = nn.Sequential(conv_bn_relu(3, 32), nn.MaxPool2d(2), conv_bn_relu(32, 64), nn.MaxPool2d(2),
                                   conv_bn_relu(64, 128), nn.MaxPool2d(2), conv_bn_relu(128, 256), nn.AdaptiveAvgPool2d(1),
-                                  nn.Flatten(),
-                                  nn.Linear(256, n_feat))
+                                  nn.Flatten(), nn.Linear(256, n_feat))
         self.head = nn.Sequential(nn.ReLU(), nn.Dropout(0.2), nn.Linear(n_feat, n_classes))
         self.bf16 = False   # train under bfloat16 autocast (`train_natural_image` sets it where that is faster)
     def features(self, x): return self.body(_norm(x))
@@ -179,7 +179,7 @@ class NaturalImageNet(nn.Module):
         with torch.autocast(x.device.type, torch.bfloat16, enabled=self.training and self.bf16):
             return self.head(self.body(x)).float()
 
-# %% ../nbs/06a_natural.ipynb 21
+# %% ../nbs/06a_natural.ipynb 23
 def fast_bf16(device:torch.device) -> bool:
     "Whether bfloat16 autocast speeds training up here: a CUDA device that supports it, or a CPU with AMX or AVX-512 BF16."
     if device.type == 'cuda': return torch.cuda.is_bf16_supported()
@@ -187,12 +187,9 @@ def fast_bf16(device:torch.device) -> bool:
     except OSError: return False
     return device.type == 'cpu' and (' amx_bf16' in flags or ' avx512_bf16' in flags)
 
-def _conv(ni:int, nf:int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(ni, nf, 3, padding=1, bias=False), nn.BatchNorm2d(nf), nn.ReLU(inplace=True))
-
 class ResBlock(nn.Module):
     "Two 3x3 conv-BN-ReLU layers with an identity shortcut."
-    def __init__(self, nf:int): super().__init__(); self.convs = nn.Sequential(_conv(nf, nf), _conv(nf, nf))
+    def __init__(self, nf:int): super().__init__(); self.convs = nn.Sequential(conv_bn_relu(nf, nf), conv_bn_relu(nf, nf))
     def forward(self, x): return x + self.convs(x)
 
 class NaturalJudgeNet(nn.Module):
@@ -203,8 +200,8 @@ class NaturalJudgeNet(nn.Module):
         super().__init__()
         a,b,c,d = widths
         self.aug,self.bf16 = nn.Sequential(FlipShift(), SoftImages(soft)),False
-        self.body = nn.Sequential(_conv(3, a), _conv(a, b), nn.MaxPool2d(2), ResBlock(b),
-                                  _conv(b, c), nn.MaxPool2d(2), ResBlock(c), _conv(c, d), nn.MaxPool2d(2), ResBlock(d),
+        self.body = nn.Sequential(conv_bn_relu(3, a), conv_bn_relu(a, b), nn.MaxPool2d(2), ResBlock(b),
+                                  conv_bn_relu(b, c), nn.MaxPool2d(2), ResBlock(c), conv_bn_relu(c, d), nn.MaxPool2d(2), ResBlock(d),
                                   nn.AdaptiveMaxPool2d(1), nn.Flatten())
         self.head = nn.Linear(d, n_classes)
     def features(self, x): return self.body(_norm(x).contiguous(memory_format=torch.channels_last))
@@ -213,7 +210,7 @@ class NaturalJudgeNet(nn.Module):
         with torch.autocast(x.device.type, torch.bfloat16, enabled=self.training and self.bf16):
             return self.head(self.body(x)).float()
 
-# %% ../nbs/06a_natural.ipynb 22
+# %% ../nbs/06a_natural.ipynb 24
 @dataclass
 class NaturalNetsConfig:
     "How the natural preset's networks are trained."
@@ -231,23 +228,23 @@ class NaturalNetsConfig:
     probe_wd:float=1e-2 # L2 penalty of the sound probe (logistic regression on SoundNet pool5)
     version:int=2 # Bump to invalidate cached networks when the code changes
 
-def _cifar_train(src:NaturalPairs, cfg:NaturalNetsConfig) -> tuple:
+def _cifar_train(src:NaturalPairs, nets:NaturalNetsConfig) -> tuple:
     "CIFAR-10 training images outside the pair pool, `train_per_class` per class, and the test split."
     x,y = src.images['train']
-    idx = np.concatenate([np.flatnonzero(~src.pool & (y == c))[:cfg.train_per_class] for c in np.unique(y)])
+    idx = np.concatenate([np.flatnonzero(~src.pool & (y == c))[:nets.train_per_class] for c in np.unique(y)])
     xt,yt = src.images['test']
     return (torch.from_numpy(x[idx]), torch.from_numpy(y[idx])), (torch.tensor(xt), torch.tensor(yt))
 
-def train_natural_image(src:NaturalPairs, cfg:NaturalNetsConfig=NaturalNetsConfig(),
+def train_natural_image(src:NaturalPairs, nets:NaturalNetsConfig=NaturalNetsConfig(),
                         device=None) -> tuple[NaturalImageNet, float]:
     "Train the image network on CIFAR-10 (train minus the pair pool); return it and its CIFAR-10 test accuracy."
-    train,test = _cifar_train(src, cfg)
+    train,test = _cifar_train(src, nets)
     model = NaturalImageNet(src.cfg.features.dim); model.bf16 = fast_bf16(get_device(device))
-    learn = fit_classifier(model, train, test, cfg.epochs_image, cfg.lr, cfg.bs, cfg.seed_image, device)
+    learn = fit_classifier(model, train, test, nets.epochs_image, nets.lr, nets.bs, nets.seed_image, device)
     net = learn.model.cpu().eval()
     return net, float((predict(net, test[0]).argmax(1) == test[1]).float().mean())
 
-# %% ../nbs/06a_natural.ipynb 24
+# %% ../nbs/06a_natural.ipynb 26
 def six_classes(x:np.ndarray, y:np.ndarray, # CIFAR-10 images and labels
                 per_class:int|None=None) -> tuple: # At most this many images of each class
     "The images of the six natural classes as a tensor, with labels 0-5 (the index in `NATURAL_CLASSES`)."
@@ -261,17 +258,17 @@ def judge_accuracy(net:nn.Module, x:torch.Tensor, y:torch.Tensor) -> dict:
     return {name: float((predict(net, f(x)).argmax(1) == y).float().mean())
             for name,f in (('accuracy', lambda v: v), ('blurred', blur), ('16px', down_up))}
 
-def train_natural_judge(src:NaturalPairs, cfg:NaturalNetsConfig=NaturalNetsConfig(),
+def train_natural_judge(src:NaturalPairs, nets:NaturalNetsConfig=NaturalNetsConfig(),
                         device=None) -> tuple[NaturalJudgeNet, dict]:
     "Train the evaluation classifier on the six classes' training photos; return it and `judge_accuracy` on test."
-    train,test = six_classes(*src.images['train'], cfg.judge_per_class),six_classes(*src.images['test'])
+    train,test = six_classes(*src.images['train'], nets.judge_per_class),six_classes(*src.images['test'])
     model = NaturalJudgeNet(); model.bf16 = fast_bf16(get_device(device))
-    learn = fit_classifier(model, train, test, cfg.epochs_judge, cfg.judge_lr, cfg.judge_bs, cfg.seed_judge, device,
-                           label_smoothing=0.1, wd=cfg.judge_wd)
+    learn = fit_classifier(model, train, test, nets.epochs_judge, nets.judge_lr, nets.judge_bs, nets.seed_judge, device,
+                           label_smoothing=0.1, wd=nets.judge_wd)
     net = learn.model.cpu().eval()
     return net, judge_accuracy(net, *test)
 
-# %% ../nbs/06a_natural.ipynb 28
+# %% ../nbs/06a_natural.ipynb 30
 SOUND_VOCAB = NATURAL_CLASSES + [NONE] # What the natural sound classifiers answer
 
 def imagenet_groups(vocab:list=NATURAL_CLASSES) -> torch.Tensor:
@@ -287,6 +284,7 @@ def soundnet_groups(model:SoundNet8, x:torch.Tensor) -> torch.Tensor:
     ours = p @ imagenet_groups().to(p.device)
     return torch.cat([ours, (1 - ours.sum(1, keepdim=True)).clamp_min(1e-8)], 1).clamp_min(1e-8).log()
 
+# %% ../nbs/06a_natural.ipynb 32
 class SoundNetProbe(nn.Module):
     "SoundNet's time-averaged `pool5` (frozen), standardised, then a linear layer: waveform -> `SOUND_VOCAB` logits."
     def __init__(self, soundnet:SoundNet8|None=None, n_classes:int=len(SOUND_VOCAB)):
@@ -313,42 +311,43 @@ def fit_linear(feats:torch.Tensor, y:torch.Tensor, # Features `(n, d)` and their
     opt.step(closure)
     return lin.requires_grad_(False), mean, std
 
+# %% ../nbs/06a_natural.ipynb 34
 def clip_waves(src:NaturalPairs, clips:pd.DataFrame|None=None) -> torch.Tensor:
     "The prepared waveforms of ESC-50 clips (default: all of the source's), as the preset's audio policy reads them."
     clips = src.clips if clips is None else clips
     return torch.from_numpy(np.stack([read_audio(p, src.cfg.audio) for p in clips.path]))
 
-def train_natural_sound(src:NaturalPairs, cfg:NaturalNetsConfig=NaturalNetsConfig(),
+def train_natural_sound(src:NaturalPairs, nets:NaturalNetsConfig=NaturalNetsConfig(),
                         soundnet:SoundNet8|None=None) -> tuple[SoundNetProbe, float]:
     "Fit the `pool5` probe on the training folds' clips; return it and its accuracy on the held-out fold's clips."
     probe = SoundNetProbe(soundnet or load_soundnet()).eval()
     y = torch.tensor([SOUND_VOCAB.index(c or NONE) for c in src.clips.cls])
     feats = infer(probe, clip_waves(src), probe.features, bs=32)
     tr = torch.tensor((src.clips.fold != src.held_out_fold).to_numpy())
-    lin,mean,std = fit_linear(feats[tr], y[tr], len(SOUND_VOCAB), cfg.probe_wd)
+    lin,mean,std = fit_linear(feats[tr], y[tr], len(SOUND_VOCAB), nets.probe_wd)
     probe.linear.load_state_dict(lin.state_dict()); probe.mean.copy_(mean); probe.std.copy_(std)
     with torch.no_grad(): pred = probe.linear((feats[~tr] - mean)/std).argmax(1)
     return probe, float((pred == y[~tr]).float().mean()) if (~tr).any() else float('nan')
 
-# %% ../nbs/06a_natural.ipynb 30
+# %% ../nbs/06a_natural.ipynb 36
 def _image_kinds(src:NaturalPairs) -> dict:
     return {'image': lambda: NaturalImageNet(src.cfg.features.dim), 'judge': NaturalJudgeNet}
 
-def _image_key(src:NaturalPairs, cfg:NaturalNetsConfig) -> str:
+def _image_key(src:NaturalPairs, nets:NaturalNetsConfig) -> str:
     "Hash of what changes the image networks: image size, feature width, settings, architectures, CIFAR-10's labels."
-    train = {k: v for k,v in asdict(cfg).items() if k != 'probe_wd'}
+    train = {k: v for k,v in asdict(nets).items() if k != 'probe_wd'}
     return json_digest(dict(image=asdict(src.cfg.image), dim=src.cfg.features.dim, train=train,
                         arch=arch_signature(_image_kinds(src), 'soundnet.'), cifar=hashlib.md5(src.images['train'][1].tobytes()
                                                                           + src.images['test'][1].tobytes()).hexdigest()))
 
-def _sound_key(src:NaturalPairs, cfg:NaturalNetsConfig) -> str:
+def _sound_key(src:NaturalPairs, nets:NaturalNetsConfig) -> str:
     "Hash of what changes the sound probe: audio policy, its penalty, the held-out fold and the clips."
-    return json_digest(dict(audio=asdict(src.cfg.audio), probe_wd=cfg.probe_wd, version=cfg.version,
+    return json_digest(dict(audio=asdict(src.cfg.audio), probe_wd=nets.probe_wd, version=nets.version,
                         arch=arch_signature({'sound': lambda: SoundNetProbe(SoundNet8())}, 'soundnet.'), held_out_fold=src.held_out_fold,
                         clips=list(src.clips.filename)))
 
 def natural_models(src:NaturalPairs|None=None, # The pairs (default: the natural preset's)
-                   cfg:NaturalNetsConfig=NaturalNetsConfig(), # Training settings
+                   nets:NaturalNetsConfig=NaturalNetsConfig(), # Training settings
                    cache:str|Path|None=None, # Cache folder (default: `s2i_home('models')`)
                    force:bool=False, # Retrain even if cached
                    device=None, # Training device
@@ -358,25 +357,25 @@ def natural_models(src:NaturalPairs|None=None, # The pairs (default: the natural
     src = src or NaturalPairs()
     root = Path(cache or s2i_home('models'))
     soundnet = load_soundnet()
-    images = cached_networks(root/f"natural-images-{_image_key(src, cfg)}",
-                             {'image': lambda: train_natural_image(src, cfg, device),
-                              'judge': lambda: train_natural_judge(src, cfg, device)},
-                             _image_kinds(src), asdict(cfg), force, quiet)
-    sound = cached_networks(root/f"natural-sound-{_sound_key(src, cfg)}",   # one per held-out fold
-                            {'sound': lambda: train_natural_sound(src, cfg, soundnet)},
-                            {'sound': lambda: SoundNetProbe(soundnet)}, asdict(cfg), force, quiet, frozen='soundnet.')
+    images = cached_networks(root/f"natural-images-{_image_key(src, nets)}",
+                             {'image': lambda: train_natural_image(src, nets, device),
+                              'judge': lambda: train_natural_judge(src, nets, device)},
+                             _image_kinds(src), asdict(nets), force, quiet)
+    sound = cached_networks(root/f"natural-sound-{_sound_key(src, nets)}",   # one per held-out fold
+                            {'sound': lambda: train_natural_sound(src, nets, soundnet)},
+                            {'sound': lambda: SoundNetProbe(soundnet)}, asdict(nets), force, quiet, frozen='soundnet.')
     return {**images, **sound, 'metrics': {**images['metrics'], **sound['metrics']}, 'path': images['path']}
 
-# %% ../nbs/06a_natural.ipynb 31
+# %% ../nbs/06a_natural.ipynb 37
 def natural_networks(cfg:Preset, # A natural-sized preset (its held-out fold chooses the sound probe)
                      data=None, # Natural data folder (see `find_natural_data`)
                      quiet:bool=True, # Do not report the training of networks not yet cached
                      memo:dict|None=None, # Networks already built in this run, shared by the roles
-                     nets_cfg:NaturalNetsConfig|None=None, # Training settings (default: `NaturalNetsConfig()`)
+                     nets:NaturalNetsConfig|None=None, # Training settings (default: `NaturalNetsConfig()`)
                      **ctx) -> dict:
     "The natural networks of a preset (`natural_models`), built once per run through `memo`."
-    key = ('natural', cfg.hash('audio', 'image', 'features'), cfg.curation.held_out_fold, str(data), str(nets_cfg))
-    return built_once(memo, key, lambda: natural_models(NaturalPairs(data, cfg), nets_cfg or NaturalNetsConfig(),
+    key = ('natural', cfg.hash('audio', 'image', 'features'), cfg.curation.held_out_fold, str(data), str(nets))
+    return built_once(memo, key, lambda: natural_models(NaturalPairs(data, cfg), nets or NaturalNetsConfig(),
                                                         quiet=quiet))
 
 def _natural(kind:str):

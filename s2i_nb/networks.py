@@ -61,24 +61,29 @@ class Extractor:
 ROLES = {'image_extractor': 'extractor', 'sound_extractor': 'extractor', # Feature extractors (paper section 4)
          'image_classifier': 'classifier', 'sound_classifier': 'classifier', # Curation's classifiers (section 3)
          'eval_classifier': 'classifier'} # Scores the generated images (section 5.4)
+
 EXTRACTORS,EXTRACTOR_FAMILIES,CLASSIFIERS = {},{},{}
 
+# %% ../nbs/06_networks.ipynb 10
 def register_extractor(ext:Extractor):
     "Add an extractor to the registry (replacing one of the same name)."
     EXTRACTORS[ext.name] = ext
 
+# %% ../nbs/06_networks.ipynb 12
 def register_extractor_family(pattern:str, # Regular expression the whole name must match
                               make:Callable, # `re.Match -> Extractor`
                              ):
     "Register a family of extractors whose names follow `pattern` (e.g. `pixels_(\\d)x(\\d+)`)."
     EXTRACTOR_FAMILIES[re.compile(pattern)] = make
 
+# %% ../nbs/06_networks.ipynb 14
 def register_classifier(name:str, # Registry name (what a preset's `features.*_classifier` says)
                         build:Callable, # `(preset, **ctx) -> Classifier`
                        ):
     "Add a classifier builder to the registry (replacing one of the same name)."
     CLASSIFIERS[name] = build
 
+# %% ../nbs/06_networks.ipynb 16
 def get_extractor(name:str) -> Extractor:
     "An extractor from the registry, by name (or by a registered family's pattern)."
     if name not in EXTRACTORS and not any(p.fullmatch(name) for p in EXTRACTOR_FAMILIES):
@@ -89,7 +94,7 @@ def get_extractor(name:str) -> Extractor:
     raise UsageError(f"Unknown extractor {name!r}: one of {sorted(EXTRACTORS)} or a name matching "
                      f"{[p.pattern for p in EXTRACTOR_FAMILIES]}")
 
-# %% ../nbs/06_networks.ipynb 9
+# %% ../nbs/06_networks.ipynb 17
 def network_name(cfg:Preset, role:str) -> str:
     "The registry name a preset gives `role` (one of `ROLES`)."
     if role not in ROLES: raise UsageError(f"Unknown network role {role!r}: one of {list(ROLES)}")
@@ -120,7 +125,7 @@ def sound_architecture(cfg:Preset) -> nn.Module:
     if ext.arch is None: raise ValueError(f"extractor {ext.name!r} registers no architecture to load weights into")
     return ext.arch(cfg)
 
-# %% ../nbs/06_networks.ipynb 11
+# %% ../nbs/06_networks.ipynb 19
 def wave_input(w) -> torch.Tensor:
     "A prepared waveform as a float32 tensor (sound networks eat raw waveforms)."
     return torch.from_numpy(np.ascontiguousarray(w, np.float32))
@@ -142,7 +147,7 @@ def pixels_input(size:int, channels:int) -> Callable:
     def _prep(im): return (tf(im.convert(mode))*2 - 1).flatten()
     return _prep
 
-# %% ../nbs/06_networks.ipynb 13
+# %% ../nbs/06_networks.ipynb 21
 def _soundnet_pool5(m, x):
     out = m(x, tap='pool5')
     if out.shape[-1] != 16:
@@ -167,7 +172,7 @@ register_extractor(Extractor('soundnet_pool5_mean', 'sound', 256, 'pool5 (conv5 
     'mono, 22,050 Hz, [-256, 256], 6 s (tiled if shorter, centre if longer)', lambda cfg, **ctx: load_soundnet(),
     wave_input, lambda m,x: m(x, tap='pool5').mean(-1), arch=lambda cfg: SoundNet8()))
 
-# %% ../nbs/06_networks.ipynb 14
+# %% ../nbs/06_networks.ipynb 22
 def inception_classifier(model:nn.Module, # Inception-ResNet-v2 (timm)
                          vocab:list|None=None, # Class names (default: the ImageNet-1k indices as text)
                         ) -> Classifier:
@@ -190,7 +195,7 @@ def paper_classifiers(inception:nn.Module, soundnet:nn.Module, vocab:list|None=N
 register_classifier('inception_resnet_v2', lambda cfg, **ctx: inception_classifier(load_inception_resnet_v2()))
 register_classifier('soundnet_objects', lambda cfg, **ctx: soundnet_classifier(load_soundnet()))
 
-# %% ../nbs/06_networks.ipynb 16
+# %% ../nbs/06_networks.ipynb 24
 def fit_classifier(model:nn.Module, # The classifier (logits out)
                    train:tuple, valid:tuple, # `(inputs, labels)` tensors of each split
                    epochs:int, lr:float, bs:int, seed:int, # One-cycle schedule, batch size, seed
@@ -209,7 +214,7 @@ def predict(model:nn.Module, x:torch.Tensor, bs:int=512, features:bool=False) ->
     "Logits (or `features`) of `x`, in batches, in eval mode, on the model's device (`infer`)."
     return infer(model, x, model.features if features else None, bs)
 
-# %% ../nbs/06_networks.ipynb 18
+# %% ../nbs/06_networks.ipynb 26
 def cached_networks(folder:Path, # This set of networks' cache folder (named by a hash of what changes them)
                     trainers:dict, # `{kind: () -> (network, accuracy or {'accuracy': ..., ...})}`: run when not cached
                     kinds:dict, # `{kind: () -> network}`: the architecture to load each kind's weights into
@@ -258,14 +263,14 @@ def built_once(memo:dict|None, # The run's networks built so far (`preset_networ
     if key not in memo: memo[key] = build()
     return memo[key]
 
-# %% ../nbs/06_networks.ipynb 20
-def pixels_extractor(cfg:ImageConfig) -> Extractor:
+# %% ../nbs/06_networks.ipynb 28
+def pixels_extractor(image:ImageConfig) -> Extractor:
     "An extractor storing images as pixels in [-1, 1], for GAN 2's targets (named `pixels_{channels}x{size}`)."
-    return Extractor(f'pixels_{cfg.channels}x{cfg.size}', 'image', cfg.channels*cfg.size*cfg.size,
+    return Extractor(f'pixels_{image.channels}x{image.size}', 'image', image.channels*image.size*image.size,
                      'pixels (no network)',
-                     f"{'grey' if cfg.channels == 1 else 'RGB'}, shorter side resized to {cfg.size}, "
-                     f"centre crop {cfg.size}x{cfg.size}, [-1, 1]",
-                     lambda preset, **ctx: nn.Identity(), pixels_input(cfg.size, cfg.channels), lambda m,x: x)
+                     f"{'grey' if image.channels == 1 else 'RGB'}, shorter side resized to {image.size}, "
+                     f"centre crop {image.size}x{image.size}, [-1, 1]",
+                     lambda preset, **ctx: nn.Identity(), pixels_input(image.size, image.channels), lambda m,x: x)
 
 register_extractor_family(r'pixels_([13])x(\d+)',
                           lambda m: pixels_extractor(ImageConfig(size=int(m[2]), channels=int(m[1]))))

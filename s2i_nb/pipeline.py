@@ -34,6 +34,7 @@ __all__ = ['STAGES', 'STAGE_FNS', 'CV_COLUMNS', 'LOWER_IS_BETTER', 'stage_key', 
 
 # %% ../nbs/16_pipeline.ipynb 6
 STAGES = ('curation', 'features', 'multimodal', 'gan2', 'gan1', 'report')
+
 _SECTIONS = {'curation': ('audio', 'image', 'features', 'curation'),
              'features': ('audio', 'image', 'features', 'curation'),
              'multimodal': ('audio', 'image', 'features', 'curation', 'multimodal'),
@@ -45,11 +46,13 @@ def stage_key(cfg:Preset, stage:str, source:str) -> str:
     "Digest of what `stage` depends on: the preset sections up to it, the seed and the data source."
     return f"{cfg.hash(*_SECTIONS[stage])}-{cfg.seed}-{source}"
 
+# %% ../nbs/16_pipeline.ipynb 8
 def pairs_digest(src:PairSource) -> str:
     "Short digest of a source's pairs (ids and file names): a source that now makes other pairs redoes every stage."
     rows = '\n'.join(f"{p.id}\t{Path(p.sound).name}\t{Path(p.image).name}" for p in src.pairs)
     return hashlib.sha256(rows.encode()).hexdigest()[:8]
 
+# %% ../nbs/16_pipeline.ipynb 10
 def stage_done(root:Path, stage:str, key:str) -> bool:
     "Whether `stage` finished in `root` with this key; a stage made with another key is removed."
     f = RunDir(root).done(stage)
@@ -65,12 +68,13 @@ def upstream_digest(root:Path, stage:str) -> str:
     f = RunDir(root).done(STAGES[i-1])
     return hashlib.sha256(f.read_bytes()).hexdigest()[:8] if f.exists() else 'none'
 
+# %% ../nbs/16_pipeline.ipynb 12
 def mark_done(root:Path, stage:str, key:str, **info):
     "Record `stage` as done with its key, time and `info` (a redone stage's record is new, so later stages redo too)."
     rec = {'key': key, 'finished': time.strftime('%Y-%m-%dT%H:%M:%S') + f'.{time.time_ns() % 10**9:09d}', **info}
     with atomic_write(RunDir(root).done(stage)) as t: t.write_text(json.dumps(rec, indent=1))
 
-# %% ../nbs/16_pipeline.ipynb 9
+# %% ../nbs/16_pipeline.ipynb 15
 @dataclass
 class Run:
     "What the stages of one `train` call share."
@@ -80,7 +84,7 @@ class Run:
     nets:dict # `{role: network}` from `preset_networks`
     source:str|None=None # The source as the user named it (None: the preset's)
     held_out:list|None=None # Speakers (groups) held out of every stage
-    workers:int=2 # DataLoader workers for decoding media
+    num_workers:int=2 # DataLoader workers for decoding media
     device:str|None=None # Device (default: see `get_device`)
     speed:Speed|None=None # GPU precision, channels-last, compilation
     quiet:bool=False # Print nothing but errors
@@ -98,12 +102,12 @@ class Run:
     @property
     def loader_kw(self) -> dict:
         "GPUs: GAN batches read in worker processes, pinned; CPUs: in the main process."
-        return {'num_workers': self.workers} if get_device(self.device).type == 'cuda' else {}
+        return {'num_workers': self.num_workers} if get_device(self.device).type == 'cuda' else {}
 
-# %% ../nbs/16_pipeline.ipynb 10
+# %% ../nbs/16_pipeline.ipynb 16
 def run_curation(run:Run) -> dict:
     "Label every pair (each process every n-th chunk), then (rank 0) agree, balance and split (paper section 3)."
-    c,kw = run.cfg.curation,dict(num_workers=run.workers, device=run.device)
+    c,kw = run.cfg.curation,dict(num_workers=run.num_workers, device=run.device)
     img,snd = run.nets['image_classifier'],run.nets['sound_classifier']
     if run.shard[1] > 1:   # rank 0 then merges: the chunks it finds are not relabelled
         label_chunks(run.src, img, snd, run.dir.stage('curation'), shard=run.shard, quiet=True, **kw)
@@ -113,10 +117,11 @@ def run_curation(run:Run) -> dict:
                  held_out=run.held_out, seed=run.cfg.seed, quiet=not run.bars, **kw)
     return {'kept': int(man.kept.sum())}
 
+# %% ../nbs/16_pipeline.ipynb 18
 def run_features(run:Run) -> dict:
     "Image and sound features and the images as pixels of the kept pairs (paper section 4), each process its chunks."
     f,cfg = run.dir.store_path,run.cfg
-    kw = dict(num_workers=run.workers, device=run.device, quiet=not run.bars, shard=run.shard)
+    kw = dict(num_workers=run.num_workers, device=run.device, quiet=not run.bars, shard=run.shard)
     extract_features(run.manifest, cfg.features.image_extractor, f('image'), run.src,
                      model=run.nets['image_extractor'], **kw)
     extract_features(run.manifest, cfg.features.sound_extractor, f('sound'), run.src,
@@ -125,6 +130,7 @@ def run_features(run:Run) -> dict:
                      dtype='float16' if cfg.image.size > 64 else 'float32', **kw)
     return {}
 
+# %% ../nbs/16_pipeline.ipynb 20
 def run_multimodal(run:Run) -> dict:
     "Train the multimodal layers (paper 5.3) and store their hidden outputs for sound-only and image-only input."
     seed_everything(run.cfg.seed)
@@ -138,6 +144,7 @@ def run_multimodal(run:Run) -> dict:
     export_multimodal(model, run.store('image'), run.store('sound'), run.dir.stage('multimodal'))
     return {}
 
+# %% ../nbs/16_pipeline.ipynb 22
 def run_gan2(run:Run) -> dict:
     "Train GAN 2: image feature -> image (paper 5.2), on the pairs' images or (cached) on the source's whole collection."
     kw = dict(quiet=run.quiet, device=run.device, speed=run.speed, **run.loader_kw)
@@ -150,6 +157,7 @@ def run_gan2(run:Run) -> dict:
         with atomic_write(run.dir.gan('gan2')) as t: shutil.copyfile(ckpt, t)
     return {'epochs': run.cfg.gan2.epochs, 'collection': str(ckpt)}
 
+# %% ../nbs/16_pipeline.ipynb 24
 def run_gan1(run:Run) -> dict:
     "Train GAN 1 (multimodal sound feature -> image feature, in GAN 2's scaling; paper 5.4), then write `s2i.json`."
     g2,_,_ = load_gan(run.dir.gan('gan2'))
@@ -158,6 +166,7 @@ def run_gan1(run:Run) -> dict:
     if is_main(): write_run_spec(run)
     return {'epochs': run.cfg.gan1.epochs}
 
+# %% ../nbs/16_pipeline.ipynb 26
 def run_report(run:Run) -> dict:
     "Score the trained model on the held-out clips and write `report/` (paper 5.4), with the run's evaluation classifier if it was given."
     if not is_main(): return {}
@@ -166,7 +175,7 @@ def run_report(run:Run) -> dict:
 STAGE_FNS = {'curation': run_curation, 'features': run_features, 'multimodal': run_multimodal,
              'gan2': run_gan2, 'gan1': run_gan1, 'report': run_report}
 
-# %% ../nbs/16_pipeline.ipynb 12
+# %% ../nbs/16_pipeline.ipynb 28
 def write_run_spec(run:Run):
     "Write `s2i.json` (and the sound network's weights), which `SoundToImage.from_dir` reads."
     d = run.dir
@@ -179,7 +188,7 @@ def write_run_spec(run:Run):
             'held_out': sorted(run.held_out or [])}
     with atomic_write(d.spec_file) as t: t.write_text(json.dumps(spec, indent=1))
 
-# %% ../nbs/16_pipeline.ipynb 14
+# %% ../nbs/16_pipeline.ipynb 30
 def _log(quiet:bool, msg:str):
     if not quiet: print(msg, flush=True)
 
@@ -223,13 +232,14 @@ def train(preset:str|Preset=DEFAULT_PRESET, # Preset name, preset JSON file or `
     for stage in stages: run_stage(run, stage, stage_key(cfg, stage, name) + '-' + upstream_digest(root, stage))
     return root
 
-# %% ../nbs/16_pipeline.ipynb 22
+# %% ../nbs/16_pipeline.ipynb 38
 CV_COLUMNS = {'balanced': 'balanced class accuracy per clip', 'accuracy': 'class accuracy per clip',
               'chance': 'chance (balanced, shuffled classes)', 'gan2_true': 'GAN 2 on true features (balanced, per photo)',
               'originals': 'evaluation classifier on the original photos (balanced)',
               'spread': 'spread ratio (generated / real photos)', 'spread_gan2_true': 'spread ratio, GAN 2 on true features',
               'precision': 'precision (k = 3)', 'recall': 'recall (k = 3)', 'coverage': 'coverage (k = 3)',
               'frechet': 'Fréchet distance to the originals', 'top1': 'top-1 label match', 'top1_chance': 'top-1 match, chance'}
+
 LOWER_IS_BETTER = {'frechet'} # Metrics whose worst run is the largest
 
 def cv_record(m:dict) -> dict:
@@ -240,6 +250,7 @@ def cv_record(m:dict) -> dict:
                 spread=g['spread'], spread_gan2_true=t['spread'], precision=g['precision'], recall=g['recall'],
                 coverage=g['coverage'], frechet=g['frechet'], top1=m['topk_match']['1'], top1_chance=g['topk_chance']['1'])
 
+# %% ../nbs/16_pipeline.ipynb 40
 def cv_summary(runs:pd.DataFrame) -> pd.DataFrame:
     "Mean, standard deviation, worst and best run of each metric over the runs (rows: `CV_COLUMNS`)."
     cols = [c for c in CV_COLUMNS if c in runs]
@@ -249,6 +260,7 @@ def cv_summary(runs:pd.DataFrame) -> pd.DataFrame:
                          'std': runs[cols].std(ddof=1).values, 'worst run': [worst(c) for c in cols],
                          'best run': [best(c) for c in cols]}, index=cols)
 
+# %% ../nbs/16_pipeline.ipynb 42
 def pooled_clip_interval(clips:pd.DataFrame, # One row per run and clip: `clip`, `truth`, `pred`
                          draws:int=2000, seed:int=0) -> dict:
     "95% bootstrap intervals of plain and balanced accuracy over the distinct clips (each averaged over its runs)."
@@ -259,7 +271,7 @@ def pooled_clip_interval(clips:pd.DataFrame, # One row per run and clip: `clip`,
     return dict(clips=len(ok), accuracy=bootstrap_interval(lambda i: float(ok[i].mean()), len(ok), draws, seed=seed),
                 balanced=bootstrap_interval(bal, len(ok), draws, seed=seed))
 
-# %% ../nbs/16_pipeline.ipynb 25
+# %% ../nbs/16_pipeline.ipynb 45
 def cv_markdown(preset:str, runs:pd.DataFrame, summary:pd.DataFrame, pooled:dict, abl:pd.DataFrame|None=None) -> str:
     "The cross-validation report: the headline sentence, the summary table, every run, and the ablations if any."
     w = runs.loc[runs.balanced.idxmin()]
@@ -273,7 +285,7 @@ def cv_markdown(preset:str, runs:pd.DataFrame, summary:pd.DataFrame, pooled:dict
     if abl is not None: parts += ['## Ablations (mean and standard deviation over the runs)', '', abl.pipe(md_table), '']
     return '\n'.join(parts)
 
-# %% ../nbs/16_pipeline.ipynb 26
+# %% ../nbs/16_pipeline.ipynb 46
 def ablation_summary(tables:list, # `run_ablations` tables (one per run), or rows with the same columns
                     ) -> pd.DataFrame:
     "Mean and standard deviation of each ablation metric over the runs' tables, one row per variant."

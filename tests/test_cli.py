@@ -87,11 +87,11 @@ def test_train_generate_evaluate(s2i, tmp_path, data_dir):
     cfg = tmp_path/'quick.json'
     get_preset('digits').update(**{'multimodal.epochs': 5, 'gan2.epochs': 2, 'gan1.epochs': 2}).save(cfg)
     run_dir = tmp_path/'run'
-    r = run(s2i, 'train', '--preset', cfg, '--out', run_dir, '--workers', '0', cwd=tmp_path)
+    r = run(s2i, 'train', '--preset', cfg, '--out', run_dir, '--num_workers', '0', cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     for f in ('s2i.json', 'gan1/gan1.pt', 'gan2/gan2.pt', 'multimodal/model.pt', 'report/metrics.json', 'report/summary.md'):
         assert (run_dir/f).exists(), f
-    r = run(s2i, 'train', '--preset', cfg, '--out', run_dir, '--workers', '0', cwd=tmp_path)
+    r = run(s2i, 'train', '--preset', cfg, '--out', run_dir, '--num_workers', '0', cwd=tmp_path)
     assert r.returncode == 0 and r.stdout.count('up to date') == 6, r.stdout      # resume: every stage reused
     wavs = sorted((data_dir/'fsdd'/'recordings').glob('*.wav'))[:2]
     r = run(s2i, 'generate', *wavs, '--ckpt', run_dir, '--out', tmp_path/'gen', '--scale', '3')
@@ -123,7 +123,7 @@ def test_generate_phone_recording_and_set(s2i, tmp_path, data_dir):
     from s2i_nb.media import write_video
     run_dir = tmp_path/'run'
     r = run(s2i, 'train', '--preset', 'digits', '--set', 'multimodal.epochs=2', 'gan2.epochs=1', 'gan1.epochs=1',
-            '--out', run_dir, '--workers', '0', '--no_report', cwd=tmp_path)
+            '--out', run_dir, '--num_workers', '0', '--no_report', cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     cfg = json.loads((run_dir/'s2i.json').read_text())['preset']
     assert (cfg['multimodal']['epochs'], cfg['gan2']['epochs'], cfg['gan1']['epochs']) == (2, 1, 1)

@@ -17,7 +17,7 @@ def demo_url(s2i, tmp_path_factory):
     "A short digits run served by `s2i demo` on a free loopback port; the address the command printed."
     tmp = tmp_path_factory.mktemp('demo')
     r = run(s2i, 'train', '--preset', 'digits', '--set', 'multimodal.epochs=2', 'gan2.epochs=1', 'gan1.epochs=1',
-            '--out', tmp/'run', '--workers', '0', '--no_report', cwd=tmp)
+            '--out', tmp/'run', '--num_workers', '0', '--no_report', cwd=tmp)
     assert r.returncode == 0, r.stderr
     port = free_port()
     proc = subprocess.Popen([str(s2i), 'demo', '--ckpt', str(tmp/'run'), '--port', str(port)],

@@ -12,7 +12,7 @@ def runs(tmp_path_factory, s2i, data_dir):
     from conftest import run
     d = tmp_path_factory.mktemp('dist')
     for name,extra in (('one', []), ('two', ['--nproc', '2'])):
-        r = run(s2i, 'train', '--preset', 'digits', '--out', d/name, '--until', 'features', '--workers', '0', '--data', data_dir, *extra)
+        r = run(s2i, 'train', '--preset', 'digits', '--out', d/name, '--until', 'features', '--num_workers', '0', '--data', data_dir, *extra)
         assert r.returncode == 0, r.stderr[-3000:]
     return d
 
@@ -81,7 +81,7 @@ def test_two_process_run_finishes_the_method(runs, s2i, data_dir, tmp_path):
     cfg = tmp_path/'quick.json'
     get_preset('digits').update(**{'multimodal.epochs': 5, 'gan2.epochs': 2, 'gan1.epochs': 2}).save(cfg)
     two = runs/'two'
-    r = run(s2i, 'train', '--preset', cfg, '--out', two, '--workers', '0', '--data', data_dir, '--nproc', '2')
+    r = run(s2i, 'train', '--preset', cfg, '--out', two, '--num_workers', '0', '--data', data_dir, '--nproc', '2')
     assert r.returncode == 0, r.stderr[-3000:]
     assert '[curation] up to date' in r.stdout and '[features] up to date' in r.stdout
     assert r.stdout.count('[gan1] done') == 1   # one process reports

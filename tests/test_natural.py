@@ -22,8 +22,8 @@ def natural_run(tmp_path_factory):
     cfg = get_preset('natural').set('multimodal.epochs=3', 'gan2.epochs=1', 'gan1.epochs=1', 'curation.pairs_per_class=4')
     register_source('natural-slice', lambda c, data=None, **kw: NaturalPairs(data, c, clips_per_category=2, collection_per_class=40,
                                                                              images_per_class=24, distractor_images=1))
-    nets = preset_networks(cfg, roles=list(ROLES), nets_cfg=small_nets())
-    out = train(cfg, root/'run', source='natural-slice', networks=nets, evaluate=False, quiet=True, workers=0)
+    nets = preset_networks(cfg, roles=list(ROLES), nets=small_nets())
+    out = train(cfg, root/'run', source='natural-slice', networks=nets, evaluate=False, quiet=True, num_workers=0)
     metrics = evaluate_run(out, clf=nets.pop('eval_classifier'), quiet=True)
     return out, metrics
 
@@ -71,8 +71,8 @@ def test_natural_crossval(natural_run, tmp_path):
     from s2i_nb.networks import preset_networks, ROLES
     from s2i_nb.pipeline import cross_validate
     cfg = get_preset('natural').set('multimodal.epochs=2', 'gan2.epochs=1', 'gan1.epochs=1', 'curation.pairs_per_class=4')
-    res = cross_validate(cfg, tmp_path/'cv', folds=(3, 4), seeds=(1,), source='natural-slice', workers=0,
-                         networks=lambda c: preset_networks(c, roles=list(ROLES), nets_cfg=small_nets()))
+    res = cross_validate(cfg, tmp_path/'cv', folds=(3, 4), seeds=(1,), source='natural-slice', num_workers=0,
+                         networks=lambda c: preset_networks(c, roles=list(ROLES), nets=small_nets()))
     runs = res['runs']
     assert list(zip(runs.fold, runs.seed)) == [(3, 1), (4, 1)]
     for f in (3, 4):   # each run held out its own fold, and only it

@@ -122,3 +122,35 @@ def test_the_private_name_check_catches_one():
            "def skipped(learn): return learn.epoch < getattr(learn.skip_to_epoch, '_skip_to', 0)\n"
            "def _mine(): return 1\n")
     assert _private(ast.parse(src)) & fastai_private_names() == {'_set_trainable', '_skip_to'}
+
+NBS = ROOT/'nbs'
+
+def cell_names(source:str) -> list:
+    "The top-level names an export cell defines: functions, classes, assigned names (`#|` lines are comments to `ast`)."
+    names = []
+    for n in ast.parse(source).body:
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)): names.append(n.name)
+        elif isinstance(n, (ast.Assign, ast.AnnAssign)):
+            for t in (n.targets if isinstance(n, ast.Assign) else [n.target]):
+                names += [x.id for x in ast.walk(t) if isinstance(x, ast.Name)]
+    return names
+
+def crowded_cells(nb_path:Path, most:int=4) -> list:
+    "`(cell index, names)` of the export cells of a notebook that define more than `most` names."
+    import json
+    cells = json.loads(nb_path.read_text())['cells']
+    srcs = {i: ''.join(c['source']) for i,c in enumerate(cells) if c['cell_type'] == 'code'}
+    return [(i, ns) for i,s in srcs.items() if re.match(r'#\|\s*export', s) and len(ns := cell_names(s)) > most]
+
+@pytest.mark.parametrize('nb', sorted(p.name for p in NBS.glob('*.ipynb')))
+def test_one_concept_a_cell(nb):
+    "An export cell defines at most four names (one concept, then a sentence and its test, as fastcore's `01_basics`)."
+    assert crowded_cells(NBS/nb) == [], f"{nb}: split these export cells, one concept each"
+
+def test_the_cell_check_catches_a_crowded_cell(tmp_path):
+    "The checker itself: an export cell of five functions is caught; a test cell of five is not."
+    import json
+    five = '\n'.join(f'def f{i}(): pass' for i in range(5))
+    cell = lambda s: {'cell_type': 'code', 'source': [s], 'metadata': {}, 'outputs': [], 'execution_count': None}
+    (tmp_path/'x.ipynb').write_text(json.dumps({'cells': [cell('#| export\n' + five), cell(five)]}))
+    assert crowded_cells(tmp_path/'x.ipynb') == [(0, ['f0', 'f1', 'f2', 'f3', 'f4'])]
