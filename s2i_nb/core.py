@@ -342,7 +342,7 @@ PRESETS = {'paper': _paper_preset} # Presets by name: the paper's, then those th
 DEFAULT_PRESET = 'digits' # What commands and functions use when no preset is named (registered by `06b_digits`)
 
 # %% ../nbs/00_core.ipynb 57
-PLUGINS = ['s2i_nb.networks', 's2i_nb.digits', 's2i_nb.natural'] # The package's own: the paper's networks, then two presets
+PLUGINS = ['s2i_nb.networks', 's2i_nb.digits', 's2i_nb.natural', 's2i_nb.natural_nets'] # The package's own: the paper's networks, two presets, the natural preset's networks
 PLUGIN_GROUP = 's2i_nb.plugins' # Entry-point group through which other packages add plugins
 _LOADED = set()
 

@@ -8,7 +8,8 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
-import json, hashlib, time
+import json, hashlib, time, shutil
+from importlib.resources import files
 from dataclasses import asdict
 from pathlib import Path
 from torch.utils.data import TensorDataset
@@ -26,7 +27,7 @@ __all__ = ['ROLES', 'EXTRACTORS', 'EXTRACTOR_FAMILIES', 'CLASSIFIERS', 'Classifi
            'register_extractor_family', 'register_classifier', 'get_extractor', 'network_name', 'preset_network',
            'preset_networks', 'sound_architecture', 'wave_input', 'pixels01', 'grey01_input', 'pixels_input',
            'inception_classifier', 'soundnet_classifier', 'paper_classifiers', 'fit_classifier', 'predict',
-           'cached_networks', 'arch_signature', 'built_once', 'pixels_extractor']
+           'install_shipped', 'cached_networks', 'arch_signature', 'built_once', 'pixels_extractor']
 
 # %% ../nbs/06_networks.ipynb 6
 @dataclass
@@ -214,7 +215,19 @@ def predict(model:nn.Module, x:torch.Tensor, bs:int=512, features:bool=False) ->
     "Logits (or `features`) of `x`, in batches, in eval mode, on the model's device (`infer`)."
     return infer(model, x, model.features if features else None, bs)
 
-# %% ../nbs/06_networks.ipynb 26
+# %% ../nbs/06_networks.ipynb 27
+def install_shipped(folder:Path, # A set's cache folder, named by its key (`cached_networks`)
+                    assets:Path|None=None, # Where shipped sets are (default: the package's `assets/`)
+                   ) -> bool:
+    "Copy the set shipped under `folder`'s name into `folder` when the cache has none; whether it did."
+    folder = Path(folder); asset = Path(str(assets or files('s2i_nb')/'assets'))/folder.name
+    if (folder/'metrics.json').is_file() or not (asset/'metrics.json').is_file(): return False
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in sorted(asset.iterdir(), key=lambda f: f.name == 'metrics.json'):   # metrics.json last: it marks the set whole
+        with atomic_write(folder/f.name) as t: shutil.copyfile(f, t)
+    return True
+
+# %% ../nbs/06_networks.ipynb 28
 def cached_networks(folder:Path, # This set of networks' cache folder (named by a hash of what changes them)
                     trainers:dict, # `{kind: () -> (network, accuracy or {'accuracy': ..., ...})}`: run when not cached
                     kinds:dict, # `{kind: () -> network}`: the architecture to load each kind's weights into
@@ -222,8 +235,10 @@ def cached_networks(folder:Path, # This set of networks' cache folder (named by 
                     force:bool=False, # Retrain even if cached
                     quiet:bool=False, # Print nothing (else each network's accuracy and time when it trains)
                     frozen:str|None=None, # Prefix of weights not saved, loaded from elsewhere (e.g. 'soundnet.')
+                    assets:Path|None=None, # Sets shipped with the package (`install_shipped`; default: its `assets/`)
                    ) -> dict:
     "Networks trained once (weights and `metrics.json` written atomically) and loaded from `folder` after."
+    if not force: install_shipped(folder, assets)
     if force or not (folder/'metrics.json').is_file():
         metrics = {}
         for k,train in trainers.items():
@@ -263,7 +278,7 @@ def built_once(memo:dict|None, # The run's networks built so far (`preset_networ
     if key not in memo: memo[key] = build()
     return memo[key]
 
-# %% ../nbs/06_networks.ipynb 28
+# %% ../nbs/06_networks.ipynb 31
 def pixels_extractor(image:ImageConfig) -> Extractor:
     "An extractor storing images as pixels in [-1, 1], for GAN 2's targets (named `pixels_{channels}x{size}`)."
     return Extractor(f'pixels_{image.channels}x{image.size}', 'image', image.channels*image.size*image.size,
