@@ -593,6 +593,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': 'http://127
                                  's2i_nb.pipeline.cv_markdown': ('pipeline.html#cv_markdown', 's2i_nb/pipeline.py'),
                                  's2i_nb.pipeline.cv_record': ('pipeline.html#cv_record', 's2i_nb/pipeline.py'),
                                  's2i_nb.pipeline.cv_summary': ('pipeline.html#cv_summary', 's2i_nb/pipeline.py'),
+                                 's2i_nb.pipeline.cv_tables': ('pipeline.html#cv_tables', 's2i_nb/pipeline.py'),
                                  's2i_nb.pipeline.mark_done': ('pipeline.html#mark_done', 's2i_nb/pipeline.py'),
                                  's2i_nb.pipeline.pairs_digest': ('pipeline.html#pairs_digest', 's2i_nb/pipeline.py'),
                                  's2i_nb.pipeline.pooled_clip_interval': ('pipeline.html#pooled_clip_interval', 's2i_nb/pipeline.py'),

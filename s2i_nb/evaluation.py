@@ -204,10 +204,11 @@ def evaluate_run(run:str|Path, # A run folder written by `train`
                  clf:Classifier|None=None, # Evaluation classifier (default: the preset's `features.eval_classifier`)
                  quiet:bool=False,
                  draws:int=2000, # Bootstrap resamples of each interval
+                 temperature:float=1., # Scale of GAN 1's noise when drawing (`SoundToImage`)
                 ) -> dict:
     "Score a trained run on its held-out clips (each drawn once) and write the report; returns the metrics."
     rd = RunDir(run); root = rd.root; out = Path(out) if out is not None else rd.report
-    s2i = SoundToImage.from_dir(root)
+    s2i = SoundToImage.from_dir(root, temperature=temperature)
     cfg = s2i.cfg
     if src is None: src = pair_source(rd.spec()['source'], cfg)
     kept = check_held_out(rd.manifest(), split)
@@ -229,7 +230,7 @@ def evaluate_run(run:str|Path, # A run folder written by `train`
                                                                                   draws=draws)
     so = accuracy_report(pair_truth, desc['top'][:, 0], draws)
     table = per_class(truth, sg['pred'], unit='clips')
-    m = dict(run=str(root), preset=cfg.name, split=split, n=len(first), n_pairs=int(len(rows)),
+    m = dict(run=str(root), preset=cfg.name, split=split, temperature=temperature, n=len(first), n_pairs=int(len(rows)),
              classifier=network_name(cfg, 'eval_classifier'), classifier_accuracy=clf.metrics,
              class_accuracy=sg['accuracy']['value'], balanced_accuracy=sg['balanced']['value'],
              gan2_true_feature_accuracy=st['accuracy']['value'], original_accuracy=so['accuracy']['value'],

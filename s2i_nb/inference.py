@@ -80,31 +80,35 @@ class Generated:
 
 def sound_noise(waves:np.ndarray, # Prepared waveforms `(n, samples)`
                 nz:int, # Noise channels of GAN 1 (0: none)
+                temperature:float=1., # Scale of the noise: 1 as GAN 1 was trained, above 1 further from the class's picture
                ) -> torch.Tensor:
     "GAN 1's noise `(n, nz)` drawn from each waveform itself (seeded by its bytes): one sound, one picture; two, two."
     seed = lambda w: int.from_bytes(hashlib.sha256(np.ascontiguousarray(w, np.float32).tobytes()).digest()[:8], 'little')
-    return torch.stack([torch.randn(nz, generator=torch.Generator().manual_seed(seed(w))) for w in waves]) if len(waves) else torch.zeros(0, nz)
+    z = torch.stack([torch.randn(nz, generator=torch.Generator().manual_seed(seed(w))) for w in waves]) if len(waves) else torch.zeros(0, nz)
+    return z*temperature
 
 class SoundToImage:
     "Sound -> sound feature -> multimodal layers -> GAN 1 -> image feature -> GAN 2 -> image, loaded from a run folder."
     def __init__(self, cfg:Preset, sound_net:nn.Module, multimodal:MultimodalLayers, gan1:nn.Module, gan2:nn.Module,
                  vocab:list|None=None, # Class names of the training pairs
-                 device=None): # Where to compute (default: CUDA when present, see `get_device`)
-        self.cfg,self.vocab,self.device = cfg,vocab,get_device(device)
+                 device=None, # Where to compute (default: CUDA when present, see `get_device`)
+                 temperature:float=1.): # Scale of GAN 1's noise (`sound_noise`): 1 as trained; more: pictures spread more
+        if not temperature >= 0: raise UsageError(f"temperature must be at least 0, not {temperature}")
+        self.cfg,self.vocab,self.device,self.temperature = cfg,vocab,get_device(device),temperature
         self.ext = get_extractor(network_name(cfg, 'sound_extractor'))
         self.sound_net,self.multimodal,self.gan1,self.gan2 = (
             m.to(self.device).eval() for m in (sound_net, multimodal, gan1, gan2))
 
     @classmethod
     def from_dir(cls, path:str|Path, # A run folder written by `train`
-                 device=None) -> SoundToImage:
+                 device=None, temperature:float=1.) -> SoundToImage:
         "Load every stage from a run folder (its `s2i.json`); weights load with `weights_only=True`."
         run = RunDir(path); spec = run.spec(); root = run.root
         cfg = Preset.from_dict(spec['preset'])
         snd = sound_architecture(cfg)
         snd.load_state_dict(torch.load(root/spec['sound_extractor'], map_location='cpu', weights_only=True))
         g1,_,_ = load_gan(root/spec['gan1']); g2,_,_ = load_gan(root/spec['gan2'])
-        return cls(cfg, snd, load_multimodal(root/spec['multimodal']), g1, g2, spec.get('vocab'), device)
+        return cls(cfg, snd, load_multimodal(root/spec['multimodal']), g1, g2, spec.get('vocab'), device, temperature)
 
     def prepared(self, x, # A path, a list of paths, a waveform `(samples,)` or a batch `(n, samples)`
                  sr:int|None=None, # Sample rate of array input (default: the preset's)
@@ -148,7 +152,7 @@ class SoundToImage:
         im = self.cfg.image
         if not len(w): return Generated([], torch.zeros(0, im.channels, im.size, im.size),
                                         torch.zeros(0, self.cfg.features.dim), [], errs)
-        x,z = torch.stack([self.ext.prep(v) for v in w]),sound_noise(w, self.gan1.nz)
+        x,z = torch.stack([self.ext.prep(v) for v in w]),sound_noise(w, self.gan1.nz, self.temperature)
         feats = torch.cat([infer(self.gan1, x[i:i+bs], lambda xb, zb=z[i:i+bs]: self.image_features(xb, zb.to(xb.device)))
                            for i in range(0, len(x), bs)])
         t = generate(self.gan2, feats, bs)

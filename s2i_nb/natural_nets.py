@@ -74,10 +74,17 @@ def clip_waves(src:NaturalPairs, clips:pd.DataFrame|None=None) -> torch.Tensor:
     clips = src.clips if clips is None else clips
     return torch.from_numpy(np.stack([read_audio(p, src.cfg.audio) for p in clips.path]))
 
-def probe_views(src:NaturalPairs, nets:NaturalNetsConfig, probe:SoundNetProbe) -> tuple[list, torch.Tensor]:
+def probe_views(src:NaturalPairs, nets:NaturalNetsConfig, probe:SoundNetProbe,
+                gained:torch.Tensor|None=None, # Clips heard at each gain (default: all); the others' rows repeat them as they are
+               ) -> tuple[list, torch.Tensor]:
     "The probe's features of every clip as it is, then at each of `nets.probe_gains`; and the clips' classes."
     waves = clip_waves(src)
-    views = [infer(probe, waves*g, probe.features, bs=32) for g in (1., *nets.probe_gains)]
+    views = [infer(probe, waves, probe.features, bs=32)]
+    for g in nets.probe_gains:
+        if gained is None: views.append(infer(probe, waves*g, probe.features, bs=32)); continue
+        v = views[0].clone()
+        if gained.any(): v[gained] = infer(probe, waves[gained]*g, probe.features, bs=32)
+        views.append(v)
     return views, torch.tensor([SOUND_VOCAB.index(c or NONE) for c in src.clips.cls])
 
 def fit_probe(views:list, y:torch.Tensor, # `probe_views`: features of each view and the classes
@@ -92,8 +99,9 @@ def train_natural_sound(src:NaturalPairs, nets:NaturalNetsConfig=NaturalNetsConf
                         soundnet:SoundNet8|None=None) -> tuple[SoundNetProbe, float]:
     "Fit the probe on the training folds' clips; return it and its accuracy on the held-out fold's clips."
     probe = SoundNetProbe(soundnet or load_soundnet(), objects=nets.probe_objects).eval()
-    views,y = probe_views(src, nets, probe)
-    lin,mean,std,acc = fit_probe(views, y, torch.tensor((src.clips.fold != src.held_out_fold).to_numpy()), nets.probe_wd)
+    train = torch.tensor((src.clips.fold != src.held_out_fold).to_numpy())
+    views,y = probe_views(src, nets, probe, gained=train)   # the held-out clips are scored as they are: no gain copies
+    lin,mean,std,acc = fit_probe(views, y, train, nets.probe_wd)
     probe.linear.load_state_dict(lin.state_dict()); probe.mean.copy_(mean); probe.std.copy_(std)
     return probe, acc
 
@@ -113,7 +121,7 @@ JUDGE_SETTINGS = ('epochs_judge', 'judge_per_class', 'judge_lr', 'judge_bs', 'ju
 
 def _cifar_key(src:NaturalPairs, nets:NaturalNetsConfig, kind:str) -> str:
     "Hash of what changes one CIFAR-10 network (`kind`: 'image' or 'judge'): its settings and architecture, CIFAR-10's labels."
-    mine = lambda k: k == 'version' or (k in JUDGE_SETTINGS) == (kind == 'judge') and not k.startswith('probe_')
+    mine = lambda k: k == 'version' or ((k in JUDGE_SETTINGS) == (kind == 'judge') and not k.startswith('probe_'))
     arch = {'image': lambda: NaturalImageNet(src.cfg.features.dim), 'judge': NaturalJudgeNet}[kind]
     d = dict(train={k: v for k,v in asdict(nets).items() if mine(k)}, arch=arch_signature({kind: arch}),
              cifar=hashlib.md5(src.images['train'][1].tobytes() + src.images['test'][1].tobytes()).hexdigest())

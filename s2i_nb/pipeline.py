@@ -29,8 +29,8 @@ from .evaluation import evaluate_run, run_ablations, bootstrap_interval, md_tabl
 # %% auto 0
 __all__ = ['STAGES', 'STAGE_FNS', 'CV_COLUMNS', 'LOWER_IS_BETTER', 'stage_key', 'pairs_digest', 'stage_done', 'upstream_digest',
            'mark_done', 'Run', 'run_curation', 'run_features', 'run_multimodal', 'run_gan2', 'run_gan1', 'run_report',
-           'write_run_spec', 'run_stage', 'train', 'cv_record', 'cv_summary', 'pooled_clip_interval', 'cv_markdown',
-           'ablation_summary', 'cross_validate']
+           'write_run_spec', 'run_stage', 'train', 'cv_record', 'cv_summary', 'pooled_clip_interval', 'cv_tables',
+           'cv_markdown', 'ablation_summary', 'cross_validate']
 
 # %% ../nbs/16_pipeline.ipynb 6
 STAGES = ('curation', 'features', 'multimodal', 'gan2', 'gan1', 'report')
@@ -271,6 +271,13 @@ def pooled_clip_interval(clips:pd.DataFrame, # One row per run and clip: `clip`,
     return dict(clips=len(ok), accuracy=bootstrap_interval(lambda i: float(ok[i].mean()), len(ok), draws, seed=seed),
                 balanced=bootstrap_interval(bal, len(ok), draws, seed=seed))
 
+def cv_tables(metrics:dict, # `{(fold, seed): m}`, each `m` a run's `metrics.json` (`evaluate_run`)
+             ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    "The runs' table (a `cv_record` row per run) and all their clip predictions (a row per run and clip)."
+    runs = pd.DataFrame([dict(fold=int(f), seed=int(s), **cv_record(m)) for (f,s),m in metrics.items()])
+    clips = [pd.DataFrame(m['clip_predictions']).assign(fold=int(f), seed=int(s)) for (f,s),m in metrics.items()]
+    return runs, pd.concat(clips, ignore_index=True)
+
 # %% ../nbs/16_pipeline.ipynb 45
 def cv_markdown(preset:str, runs:pd.DataFrame, summary:pd.DataFrame, pooled:dict, abl:pd.DataFrame|None=None) -> str:
     "The cross-validation report: the headline sentence, the summary table, every run, and the ablations if any."
@@ -310,21 +317,22 @@ def cross_validate(preset:str|Preset='natural', # Preset name, preset JSON file 
     if base.curation.split != 'source':
         raise UsageError(f"cross-validation holds out the source's folds: preset {base.name!r} has curation.split="
                          f"{base.curation.split!r}, not 'source'")
-    out = Path(out); recs,clips,abl = [],[],[]
+    out = Path(out); metrics,secs,abl = {},[],[]
     for fold in folds:
         for seed in seeds:
             cfg = base.update(**{'curation.held_out_fold': int(fold), 'seed': int(seed)})
             t0 = time.perf_counter()
             run = train(cfg, out/f'fold{fold}-seed{seed}', networks=networks(cfg) if networks else None, quiet=quiet,
                         **kwargs)
-            m = json.loads((RunDir(run).report/'metrics.json').read_text())
-            recs.append(dict(fold=int(fold), seed=int(seed), **cv_record(m), seconds=round(time.perf_counter() - t0)))
-            clips.append(pd.DataFrame(m['clip_predictions']).assign(fold=fold, seed=seed))
+            m = metrics[fold, seed] = json.loads((RunDir(run).report/'metrics.json').read_text())
+            secs.append(round(time.perf_counter() - t0))
             if ablations: abl.append(run_ablations(run))
-            print(f"fold {fold} seed {seed}: balanced {recs[-1]['balanced']:.1%}, accuracy {recs[-1]['accuracy']:.1%} "
-                  f"({m['n']} clips, {recs[-1]['seconds']} s)", flush=True)
-    runs = pd.DataFrame(recs)
-    summary,pooled = cv_summary(runs),pooled_clip_interval(pd.concat(clips))
+            g = m['generated']
+            print(f"fold {fold} seed {seed}: balanced {g['balanced']['value']:.1%}, accuracy {g['accuracy']['value']:.1%} "
+                  f"({m['n']} clips, {secs[-1]} s)", flush=True)
+    runs,clips = cv_tables(metrics)
+    runs = runs.assign(seconds=secs)
+    summary,pooled = cv_summary(runs),pooled_clip_interval(clips)
     abl_table = ablation_summary(abl) if abl else None
     with atomic_write(out/'crossval.csv') as t: runs.to_csv(t, index=False)
     with atomic_write(out/'crossval.md') as t: t.write_text(cv_markdown(base.name, runs, summary, pooled, abl_table))

@@ -86,3 +86,15 @@ def test_natural_crossval(natural_run, tmp_path):
     assert res['pooled']['clips'] == runs.clips.sum()   # the folds' clips are disjoint
     md = (tmp_path/'cv'/'crossval.md').read_text()
     assert 'mean over 2 runs' in md and 'worst run' in md and 'chance' in md
+
+def test_natural_temperature(natural_run):
+    "GAN 1's noise temperature: 1 is the default draw, other values draw other pictures, the same sound stays deterministic."
+    out, _ = natural_run
+    import torch
+    from s2i_nb.inference import SoundToImage
+    from s2i_nb.datasets import find_natural_data, esc50_clips
+    clip = esc50_clips(find_natural_data(download=False), folds=(4,)).path[0]
+    draw = lambda t=None: (SoundToImage.from_dir(out) if t is None else SoundToImage.from_dir(out, temperature=t))(clip).features
+    default, one, hot, none = draw(), draw(1.), draw(2.), draw(0.)
+    assert torch.allclose(default, one, atol=1e-6) and torch.allclose(hot, draw(2.), atol=1e-6)
+    assert not torch.allclose(hot, default, atol=1e-4) and not torch.allclose(none, default, atol=1e-4)
