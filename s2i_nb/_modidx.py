@@ -232,6 +232,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': 'http://127
                                    's2i_nb.evaluation.clip_index': ('evaluation.html#clip_index', 's2i_nb/evaluation.py'),
                                    's2i_nb.evaluation.describe_images': ('evaluation.html#describe_images', 's2i_nb/evaluation.py'),
                                    's2i_nb.evaluation.evaluate_run': ('evaluation.html#evaluate_run', 's2i_nb/evaluation.py'),
+                                   's2i_nb.evaluation.every_held_out_clip': ('evaluation.html#every_held_out_clip', 's2i_nb/evaluation.py'),
                                    's2i_nb.evaluation.fresh_folder': ('evaluation.html#fresh_folder', 's2i_nb/evaluation.py'),
                                    's2i_nb.evaluation.md_table': ('evaluation.html#md_table', 's2i_nb/evaluation.py'),
                                    's2i_nb.evaluation.nearest_photos': ('evaluation.html#nearest_photos', 's2i_nb/evaluation.py'),

@@ -24,8 +24,8 @@ from .inference import SoundToImage, RunDir
 
 # %% auto 0
 __all__ = ['PAPER_TOPK', 'ABLATIONS', 'classifier_features', 'plot_confusion', 'plot_examples', 'nearest_photos', 'plot_drawn',
-           'describe_images', 'score_images', 'check_held_out', 'md_table', 'pct', 'clip_index', 'evaluate_run',
-           'report_lines', 'fresh_folder', 'run_ablations']
+           'describe_images', 'score_images', 'check_held_out', 'every_held_out_clip', 'md_table', 'pct', 'clip_index',
+           'evaluate_run', 'report_lines', 'fresh_folder', 'run_ablations']
 
 # %% ../nbs/15_evaluation.ipynb 6
 @torch.no_grad()
@@ -140,7 +140,21 @@ def check_held_out(man:pd.DataFrame, # A curated manifest (`kept`, `split`, `sou
                                 f"split, whose scores would be flattered (split by clip, source or fold instead)")
     return kept
 
-# %% ../nbs/15_evaluation.ipynb 18
+# %% ../nbs/15_evaluation.ipynb 19
+def every_held_out_clip(man:pd.DataFrame, # A curated manifest (`sound`, `sound_label`, `source_split`, `kept`, `split`)
+                        vocab, # The evaluation classifier's classes: sounds of other labels (distractors) are left out
+                        split:str='valid', # The run's held-out split
+                       ) -> pd.DataFrame:
+    "Every held-out sound of a source split (test/valid), kept by curation or not, whose true class is in `vocab`: `id`, `sound`, `truth`."
+    held = man.source_split.isin(['test', 'valid']) & man.sound_label.astype(str).isin([str(v) for v in vocab])
+    if 'error' in man: held &= man.error.isna()   # unreadable files were reported by curation
+    out = man[held].drop_duplicates('sound')
+    trained = set(man.sound[man.kept.astype(bool) & (man.split != split)])
+    if leak := sorted(set(out.sound) & trained):
+        raise ValueError(f"{len(leak)} held-out clip(s) of the source's test split are also in training pairs, e.g. {leak[0]}")
+    return out.rename(columns={'sound_label': 'truth'})[['id', 'sound', 'truth']].astype(str).reset_index(drop=True)
+
+# %% ../nbs/15_evaluation.ipynb 21
 PAPER_TOPK = {1: 0.0165, 3: 0.089, 5: 0.1604, 10: 0.3192}
 
 def md_table(df:pd.DataFrame) -> str:
@@ -155,7 +169,7 @@ def pct(v) -> str:
     "A share as a percentage with one decimal; '-' for a missing value."
     return '-' if v is None or v != v else f"{v:.1%}"
 
-# %% ../nbs/15_evaluation.ipynb 20
+# %% ../nbs/15_evaluation.ipynb 23
 def _ci(r:dict) -> str: return f"{pct(r['ci'][0])} - {pct(r['ci'][1])}"
 
 def _row(name:str, r:dict) -> str:
@@ -173,6 +187,8 @@ def _summary_md(m:dict, table:pd.DataFrame) -> str:
         '| per clip: the picture drawn from the sound, against the sound\'s class | value | 95% interval | chance |',
         '|---|---|---|---|',
         _row('class accuracy', g['accuracy']), _row('balanced class accuracy (mean over classes)', g['balanced']),
+        *([_row(f"balanced, every held-out clip of a known class ({m['every_clip']['n']}, kept by curation or not)",
+                m['every_clip']['balanced'])] if m.get('every_clip') else []),
         _row('GAN 2 alone on the true image features, balanced (per photo)', t['balanced']),
         _row('evaluation classifier on the original photos, balanced', o['balanced']), '',
         '| diversity and distances (evaluation features) | generated | GAN 2 on true features |', '|---|---|---|',
@@ -189,7 +205,7 @@ def _summary_md(m:dict, table:pd.DataFrame) -> str:
 
 def _scores(s:dict) -> dict: return {k: v for k,v in s.items() if k not in ('pred',)}
 
-# %% ../nbs/15_evaluation.ipynb 21
+# %% ../nbs/15_evaluation.ipynb 24
 def clip_index(sounds) -> tuple[np.ndarray, np.ndarray]:
     "For pairs' sound files: the first pair of each distinct clip (in order of appearance) and each pair's clip."
     sounds = np.asarray(sounds).astype(str)
@@ -230,6 +246,15 @@ def evaluate_run(run:str|Path, # A run folder written by `train`
                                                                                   draws=draws)
     so = accuracy_report(pair_truth, desc['top'][:, 0], draws)
     table = per_class(truth, sg['pred'], unit='clips')
+    every,ev = every_held_out_clip(rd.manifest(), clf.vocab, split) if cfg.curation.split == 'source' else [],None
+    if len(every):   # every held-out clip of a known class, kept or not; a kept clip's picture is the one drawn above
+        ev_paths,known = [str(src.pairs[pos[i]].sound) for i in every.id],dict(zip(map(str, paths[first]), sg['pred']))
+        if new := [p for p in ev_paths if p not in known]:
+            known.update(zip(new, classify_images(clf, s2i(new, skip_bad=False).images)[:, 0].astype(str)))
+        ev_pred = np.array([known[p] for p in ev_paths]).astype(str)
+        ev = dict(n=len(ev_paths), **accuracy_report(every.truth, ev_pred, draws), clip_predictions=dict(
+            clip=ev_paths, truth=list(every.truth), pred=list(ev_pred)), per_class_accuracy={
+            k: float(v) for k,v in per_class(every.truth, ev_pred, unit='clips').accuracy.items()})
     m = dict(run=str(root), preset=cfg.name, split=split, temperature=temperature, n=len(first), n_pairs=int(len(rows)),
              classifier=network_name(cfg, 'eval_classifier'), classifier_accuracy=clf.metrics,
              class_accuracy=sg['accuracy']['value'], balanced_accuracy=sg['balanced']['value'],
@@ -238,6 +263,7 @@ def evaluate_run(run:str|Path, # A run folder written by `train`
              frechet=sg['frechet'], frechet_gan2_true=st['frechet'], kid=sg['kid'], kid_gan2_true=st['kid'],
              spread=sg['spread'], generated=_scores(sg), gan2_true=_scores(st), originals=so,
              per_class_accuracy={k: float(v) for k,v in table.accuracy.items()},
+             every_clip=ev,
              clip_predictions=dict(clip=[str(p) for p in paths[first]], truth=list(truth), pred=list(sg['pred'])))
     out.mkdir(parents=True, exist_ok=True)
     with atomic_write(out/'metrics.json') as t: t.write_text(json.dumps(m, indent=1))
@@ -259,11 +285,13 @@ def report_lines(m:dict) -> str:
                       f"class accuracy per clip    {f(g['accuracy'])}",
                       f"balanced class accuracy    {f(g['balanced'])}",
                       f"GAN 2 on true features     {f(m['gan2_true']['balanced'])} balanced, per photo",
+                      *([f"every held-out clip       {f(m['every_clip']['balanced'])} balanced, "
+                         f"{m['every_clip']['n']} clips kept by curation or not"] if m.get('every_clip') else []),
                       f"spread ratio {g['spread']:.2f}, precision {g['precision']:.2f}, recall {g['recall']:.2f}, "
                       f"coverage {g['coverage']:.2f}, top-1 match {m['topk_match']['1']:.1%} "
                       f"(chance {g['topk_chance']['1']:.1%})"])
 
-# %% ../nbs/15_evaluation.ipynb 31
+# %% ../nbs/15_evaluation.ipynb 34
 def fresh_folder(folder:str|Path, # A folder of work that belongs to one input
                  key:str, # What the work was made from (hashed)
                 ) -> Path:

@@ -234,6 +234,7 @@ def train(preset:str|Preset=DEFAULT_PRESET, # Preset name, preset JSON file or `
 
 # %% ../nbs/16_pipeline.ipynb 38
 CV_COLUMNS = {'balanced': 'balanced class accuracy per clip', 'accuracy': 'class accuracy per clip',
+              'every': 'balanced, every held-out clip of a known class (kept by curation or not)',
               'chance': 'chance (balanced, shuffled classes)', 'gan2_true': 'GAN 2 on true features (balanced, per photo)',
               'originals': 'evaluation classifier on the original photos (balanced)',
               'spread': 'spread ratio (generated / real photos)', 'spread_gan2_true': 'spread ratio, GAN 2 on true features',
@@ -244,11 +245,12 @@ LOWER_IS_BETTER = {'frechet'} # Metrics whose worst run is the largest
 
 def cv_record(m:dict) -> dict:
     "One run's row of the cross-validation table, from its `metrics.json`."
-    g,t = m['generated'],m['gan2_true']
+    g,t,e = m['generated'],m['gan2_true'],m.get('every_clip')
     return dict(clips=m['n'], accuracy=g['accuracy']['value'], balanced=g['balanced']['value'],
                 chance=g['balanced']['chance'], gan2_true=t['balanced']['value'], originals=m['originals']['balanced']['value'],
                 spread=g['spread'], spread_gan2_true=t['spread'], precision=g['precision'], recall=g['recall'],
-                coverage=g['coverage'], frechet=g['frechet'], top1=m['topk_match']['1'], top1_chance=g['topk_chance']['1'])
+                coverage=g['coverage'], frechet=g['frechet'], top1=m['topk_match']['1'], top1_chance=g['topk_chance']['1'],
+                every=e['balanced']['value'] if e else float('nan'), every_clips=e['n'] if e else 0)
 
 # %% ../nbs/16_pipeline.ipynb 40
 def cv_summary(runs:pd.DataFrame) -> pd.DataFrame:
@@ -287,6 +289,9 @@ def cv_markdown(preset:str, runs:pd.DataFrame, summary:pd.DataFrame, pooled:dict
             f"{pct(summary.loc['balanced', 'std'])}; 95% interval over the {pooled['clips']} held-out clips "
             f"{pct(pooled['balanced'][0])} - {pct(pooled['balanced'][1])}); worst run {pct(w.balanced)} (fold "
             f"{int(w.fold)}, seed {int(w.seed)}); chance {pct(summary.loc['chance', 'mean'])}.")
+    if 'every' in summary.index and runs.every.notna().all():
+        head += (f" On every held-out clip of a known class, kept by curation or not ({int(runs.every_clips.mean())} a run "
+                 f"on average): **{pct(summary.loc['every', 'mean'])}** (worst run {pct(summary.loc['every', 'worst run'])}).")
     parts = [f"# Cross-validation of `{preset}`", '', head, '', summary.set_index('metric').pipe(md_table), '',
              '## Every run', '', runs.set_index(['fold', 'seed']).pipe(md_table), '']
     if abl is not None: parts += ['## Ablations (mean and standard deviation over the runs)', '', abl.pipe(md_table), '']

@@ -46,6 +46,15 @@ def test_natural_stages(natural_run):
     assert 'blurred' in summary and '95% interval' in summary and 'chance' in summary
     assert (np.isfinite(m['frechet']) and np.isfinite(m['kid'])) or m['n'] < 2   # one clip: no distance to measure
     assert (out/'report'/'examples.png').stat().st_size > 5_000
+    # every held-out clip of the six classes, kept by curation or not: fold 4's clips with a class, each once
+    e, held = m['every_clip'], man[(man.source_split == 'test') & (man.sound_label != 'none')]
+    assert e['n'] == held.sound.nunique() == len(e['clip_predictions']['clip']) >= m['n']
+    truth = dict(zip(held.sound, held.sound_label))
+    assert [truth[c] for c in e['clip_predictions']['clip']] == e['clip_predictions']['truth']
+    drawn = dict(zip(e['clip_predictions']['clip'], e['clip_predictions']['pred']))
+    assert set(m['clip_predictions']['clip']) <= set(drawn)   # a kept clip is one of them, with the same picture's class
+    assert all(drawn[c] == p for c,p in zip(m['clip_predictions']['clip'], m['clip_predictions']['pred']))
+    assert 0 <= e['balanced']['value'] <= 1 and 'every held-out clip' in summary
 
 def test_natural_generate_any_recording(natural_run, s2i, tmp_path, data_dir):
     "`s2i generate` on an ESC-50 clip, an 8 kHz FSDD digit and a 44.1 kHz stereo file; a bad file still yields the rest."
@@ -86,6 +95,7 @@ def test_natural_crossval(natural_run, tmp_path):
     assert res['pooled']['clips'] == runs.clips.sum()   # the folds' clips are disjoint
     md = (tmp_path/'cv'/'crossval.md').read_text()
     assert 'mean over 2 runs' in md and 'worst run' in md and 'chance' in md
+    assert runs.every.between(0, 1).all() and (runs.every_clips >= runs.clips).all() and 'every held-out clip' in md
 
 def test_natural_temperature(natural_run):
     "GAN 1's noise temperature: 1 is the default draw, other values draw other pictures, the same sound stays deterministic."
