@@ -227,7 +227,8 @@ def evaluate_run(run:str|Path, # A run folder written by `train`
     s2i = SoundToImage.from_dir(root, temperature=temperature)
     cfg = s2i.cfg
     if src is None: src = pair_source(rd.spec()['source'], cfg)
-    kept = check_held_out(rd.manifest(), split)
+    man = rd.manifest()   # read once: the kept pairs and every held-out clip
+    kept = check_held_out(man, split)
     img_store,pix_store = rd.store('image'),rd.store('pixels')
     rows = np.flatnonzero((kept.split == split).to_numpy() & img_store.valid & pix_store.valid)
     if not len(rows): raise ValueError(f"{root}: no usable pairs in the {split!r} split")
@@ -246,15 +247,16 @@ def evaluate_run(run:str|Path, # A run folder written by `train`
                                                                                   draws=draws)
     so = accuracy_report(pair_truth, desc['top'][:, 0], draws)
     table = per_class(truth, sg['pred'], unit='clips')
-    every,ev = every_held_out_clip(rd.manifest(), clf.vocab, split) if cfg.curation.split == 'source' else [],None
+    every,ev = every_held_out_clip(man, clf.vocab, split) if cfg.curation.split == 'source' else [],None
     if len(every):   # every held-out clip of a known class, kept or not; a kept clip's picture is the one drawn above
         ev_paths,known = [str(src.pairs[pos[i]].sound) for i in every.id],dict(zip(map(str, paths[first]), sg['pred']))
         if new := [p for p in ev_paths if p not in known]:
             known.update(zip(new, classify_images(clf, s2i(new, skip_bad=False).images)[:, 0].astype(str)))
         ev_pred = np.array([known[p] for p in ev_paths]).astype(str)
-        ev = dict(n=len(ev_paths), **accuracy_report(every.truth, ev_pred, draws), clip_predictions=dict(
-            clip=ev_paths, truth=list(every.truth), pred=list(ev_pred)), per_class_accuracy={
-            k: float(v) for k,v in per_class(every.truth, ev_pred, unit='clips').accuracy.items()})
+        acc = per_class(every.truth, ev_pred, unit='clips').accuracy
+        ev = dict(n=len(ev_paths), **accuracy_report(every.truth, ev_pred, draws),
+                  per_class_accuracy={k: float(v) for k,v in acc.items()},
+                  clip_predictions=dict(clip=ev_paths, truth=list(every.truth), pred=list(ev_pred)))
     m = dict(run=str(root), preset=cfg.name, split=split, temperature=temperature, n=len(first), n_pairs=int(len(rows)),
              classifier=network_name(cfg, 'eval_classifier'), classifier_accuracy=clf.metrics,
              class_accuracy=sg['accuracy']['value'], balanced_accuracy=sg['balanced']['value'],
