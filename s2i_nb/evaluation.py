@@ -347,7 +347,7 @@ def run_ablations(run:str|Path, # A run folder written by `train`
     z = torch.randn(len(first), cfg.gan1.nz, generator=torch.Generator().manual_seed(cfg.seed))   # one noise per clip, every row
     draw = lambda gen1, gen2, feats: sound_to_image(gen1, gen2, feats, z=z[:, :gen1.nz])
     rows = {'full method': draw(g1, g2, valid_feats(mm))[0]}
-    if 'no_multimodal' in variants:
+    if 'no_multimodal' in variants and snd.array.shape[1] == cfg.features.dim:   # raw sound features as GAN 1's grid
         train_gan1(man, snd, img, cfg, out/'no_multimodal', g2.scaler, quiet=quiet)
         a1,_,_ = load_gan(out/'no_multimodal'/'gan1.pt')
         rows[ABLATIONS['no_multimodal']] = draw(a1, g2, valid_feats(snd))[0]

@@ -132,7 +132,8 @@ def collection_gan2(cfg:Preset, # The run's preset (its `gan2` settings; the see
                     quiet:bool=False, device=None, speed:Speed|None=None, **kwargs) -> Path:
     "GAN 2 trained on every photo of the source's collection, once per image network and settings (seed 0): its `gan2.pt`."
     x,y = src.collection()
-    key = json_digest(dict(gan2=asdict(cfg.gan2), image=asdict(cfg.image), features=asdict(cfg.features),
+    image_side = {k: getattr(cfg.features, k) for k in ('image_extractor', 'dim', 'grid', 'upsample')}   # not the sound's
+    key = json_digest(dict(gan2=asdict(cfg.gan2), image=asdict(cfg.image), features=image_side,
                            weights=weights_hash(model), photos=[len(x), json_digest(list(map(str, y)))]))
     root = Path(cache or s2i_home('models'))/f"gan2-{cfg.name}-{key}"
     if broadcast_object((root/'gan2.pt').is_file() if is_main() else None): return root/'gan2.pt'

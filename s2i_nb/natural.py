@@ -220,6 +220,7 @@ class NaturalNetsConfig:
     judge_wd:float=5e-4 # Weight decay of the evaluation classifier
     seed_judge:int=2 # Seed of the evaluation classifier
     probe_wd:float=1e-2 # L2 penalty of the sound probe (logistic regression on SoundNet pool5)
+    probe_std:bool=False # The probe also reads pool5's standard deviation over time (statistics pooling)
     probe_objects:bool=False # The probe also reads SoundNet's object head (its 1,000 time-averaged log-probabilities)
     probe_gains:tuple=() # The probe also trains on each training clip at these gains, e.g. (0.5, 2.0)
     version:int=2 # Bump to invalidate cached networks when the code changes

@@ -13,6 +13,7 @@ from .datasets import CIFAR10_CLASSES
 from .media import read_audio
 from .models import SoundNet8, load_soundnet, soundnet_predict
 from .networks import (Classifier, Extractor, register_extractor, register_classifier, wave_input, pixels01,
+                             soundnet_pool5_stats,
                              cached_networks, arch_signature, built_once)
 from .natural import (NATURAL_CLASSES, NONE, IMAGENET_TO_NATURAL, NaturalPairs, NaturalNetsConfig,
                             NaturalImageNet, NaturalJudgeNet, rgb01_input, train_natural_image, train_natural_judge)
@@ -39,16 +40,21 @@ def soundnet_groups(model:SoundNet8, x:torch.Tensor) -> torch.Tensor:
 
 # %% ../nbs/06c_natural_nets.ipynb 9
 class SoundNetProbe(nn.Module):
-    "SoundNet's time-averaged `pool5` (frozen), standardised, then a linear layer: waveform -> `SOUND_VOCAB` logits."
+    "SoundNet's `pool5` pooled over time (frozen), standardised, then a linear layer: waveform -> `SOUND_VOCAB` logits."
     def __init__(self, soundnet:SoundNet8|None=None, n_classes:int=len(SOUND_VOCAB),
-                 objects:bool=False): # Also read the object head's 1,000 time-averaged log-probabilities
+                 objects:bool=False, # Also read the object head's 1,000 time-averaged log-probabilities
+                 pool_std:bool=False): # Also read `pool5`'s standard deviation over time (`soundnet_pool5_stats`)
         super().__init__()
-        self.soundnet,self.objects = soundnet or SoundNet8(),objects
-        n = 256 + 1000*objects
+        self.soundnet,self.objects,self.pool_std = soundnet or SoundNet8(),objects,pool_std
+        n = 256*(1 + pool_std) + 1000*objects
         self.register_buffer('mean', torch.zeros(n)); self.register_buffer('std', torch.ones(n))
         self.linear = nn.Linear(n, n_classes)
+    @classmethod
+    def from_config(cls, soundnet:SoundNet8|None, nets:NaturalNetsConfig) -> SoundNetProbe:
+        "The probe that `nets`' settings describe (`probe_objects`, `probe_std`), untrained."
+        return cls(soundnet, objects=nets.probe_objects, pool_std=nets.probe_std)
     def features(self, x):
-        f = self.soundnet(x, tap='pool5').mean(-1)
+        f = soundnet_pool5_stats(self.soundnet, x, self.pool_std)
         return torch.cat([f, soundnet_predict(self.soundnet, x)], 1) if self.objects else f
     def forward(self, x): return self.linear((self.features(x) - self.mean)/self.std)
 
@@ -98,7 +104,7 @@ def fit_probe(views:list, y:torch.Tensor, # `probe_views`: features of each view
 def train_natural_sound(src:NaturalPairs, nets:NaturalNetsConfig=NaturalNetsConfig(),
                         soundnet:SoundNet8|None=None) -> tuple[SoundNetProbe, float]:
     "Fit the probe on the training folds' clips; return it and its accuracy on the held-out fold's clips."
-    probe = SoundNetProbe(soundnet or load_soundnet(), objects=nets.probe_objects).eval()
+    probe = SoundNetProbe.from_config(soundnet or load_soundnet(), nets).eval()
     train = torch.tensor((src.clips.fold != src.held_out_fold).to_numpy())
     views,y = probe_views(src, nets, probe, gained=train)   # the held-out clips are scored as they are: no gain copies
     lin,mean,std,acc = fit_probe(views, y, train, nets.probe_wd)
@@ -110,7 +116,7 @@ def probe_folds(src:NaturalPairs, # The clips (each of their folds is held out i
                 nets:NaturalNetsConfig=NaturalNetsConfig(), # The probe's settings (`probe_*`)
                 soundnet:SoundNet8|None=None) -> pd.Series:
     "The probe's accuracy on each fold of the source's clips when fitted on the other folds."
-    probe = SoundNetProbe(soundnet or load_soundnet(), objects=nets.probe_objects).eval()
+    probe = SoundNetProbe.from_config(soundnet or load_soundnet(), nets).eval()
     views,y = probe_views(src, nets, probe)
     fold = src.clips.fold.to_numpy()
     return pd.Series({int(f): fit_probe(views, y, torch.tensor(fold != f), nets.probe_wd)[3] for f in np.unique(fold)},
@@ -132,7 +138,7 @@ def _sound_key(src:NaturalPairs, nets:NaturalNetsConfig) -> str:
     "Hash of what changes the sound probe: audio policy, its penalty, the held-out fold and the clips."
     probe = {k: v for k,v in asdict(nets).items() if k.startswith('probe_') and v}   # unset options: the key stays
     return json_digest(dict(audio=asdict(src.cfg.audio), **probe, version=nets.version, held_out_fold=src.held_out_fold,
-                        arch=arch_signature({'sound': lambda: SoundNetProbe(SoundNet8(), objects=nets.probe_objects)},
+                        arch=arch_signature({'sound': lambda: SoundNetProbe.from_config(SoundNet8(), nets)},
                                             'soundnet.'), clips=list(src.clips.filename)))
 
 def natural_models(src:NaturalPairs|None=None, # The pairs (default: the natural preset's)
@@ -154,7 +160,7 @@ def natural_models(src:NaturalPairs|None=None, # The pairs (default: the natural
                             asdict(nets), force, quiet)
     sound = cached_networks(root/f"natural-sound-{_sound_key(src, nets)}",   # one per held-out fold
                             {'sound': lambda: train_natural_sound(src, nets, soundnet)},
-                            {'sound': lambda: SoundNetProbe(soundnet, objects=nets.probe_objects)}, asdict(nets), force,
+                            {'sound': lambda: SoundNetProbe.from_config(soundnet, nets)}, asdict(nets), force,
                             quiet, frozen='soundnet.')
     return {**images, **judge, **sound, 'metrics': {**images['metrics'], **judge['metrics'], **sound['metrics']},
             'path': images['path']}

@@ -26,8 +26,8 @@ from .models import *
 __all__ = ['ROLES', 'EXTRACTORS', 'EXTRACTOR_FAMILIES', 'CLASSIFIERS', 'Classifier', 'Extractor', 'register_extractor',
            'register_extractor_family', 'register_classifier', 'get_extractor', 'network_name', 'preset_network',
            'preset_networks', 'sound_architecture', 'wave_input', 'pixels01', 'grey01_input', 'pixels_input',
-           'inception_classifier', 'soundnet_classifier', 'paper_classifiers', 'fit_classifier', 'predict',
-           'install_shipped', 'cached_networks', 'arch_signature', 'built_once', 'pixels_extractor']
+           'soundnet_pool5_stats', 'inception_classifier', 'soundnet_classifier', 'paper_classifiers', 'fit_classifier',
+           'predict', 'install_shipped', 'cached_networks', 'arch_signature', 'built_once', 'pixels_extractor']
 
 # %% ../nbs/06_networks.ipynb 6
 @dataclass
@@ -155,6 +155,12 @@ def _soundnet_pool5(m, x):
         raise ValueError(f"SoundNet pool5 has {out.shape[-1]} steps, not 16: the clips must be 6 s at 22,050 Hz")
     return out.flatten(1)
 
+def soundnet_pool5_stats(m:SoundNet8, x:torch.Tensor, # SoundNet and a batch of prepared waveforms
+                        std:bool=True) -> torch.Tensor: # Also the standard deviation over time (statistics pooling)
+    "SoundNet's `pool5` pooled over its 16 time steps: the mean (256 values), then with `std` the standard deviation."
+    out = m(x, tap='pool5')
+    return torch.cat([out.mean(-1), out.std(-1)], 1) if std else out.mean(-1)
+
 def _vgg_prep(im): return vgg16_transform()(im.convert('RGB'))
 
 def _vgg_from_pixels(x:torch.Tensor) -> torch.Tensor:
@@ -171,7 +177,10 @@ register_extractor(Extractor('soundnet_pool5', 'sound', 4096, 'pool5 (conv5 + ma
     wave_input, _soundnet_pool5, arch=lambda cfg: SoundNet8()))
 register_extractor(Extractor('soundnet_pool5_mean', 'sound', 256, 'pool5 (conv5 + max-pool 4), averaged over time',
     'mono, 22,050 Hz, [-256, 256], 6 s (tiled if shorter, centre if longer)', lambda cfg, **ctx: load_soundnet(),
-    wave_input, lambda m,x: m(x, tap='pool5').mean(-1), arch=lambda cfg: SoundNet8()))
+    wave_input, lambda m,x: soundnet_pool5_stats(m, x, std=False), arch=lambda cfg: SoundNet8()))
+register_extractor(Extractor('soundnet_pool5_meanstd', 'sound', 512, 'pool5 (conv5 + max-pool 4), mean and std over time',
+    'mono, 22,050 Hz, [-256, 256], 6 s (tiled if shorter, centre if longer)', lambda cfg, **ctx: load_soundnet(),
+    wave_input, soundnet_pool5_stats, arch=lambda cfg: SoundNet8()))
 
 # %% ../nbs/06_networks.ipynb 22
 def inception_classifier(model:nn.Module, # Inception-ResNet-v2 (timm)

@@ -30,7 +30,7 @@ from .evaluation import evaluate_run, run_ablations, bootstrap_interval, md_tabl
 __all__ = ['STAGES', 'STAGE_FNS', 'CV_COLUMNS', 'LOWER_IS_BETTER', 'stage_key', 'pairs_digest', 'stage_done', 'upstream_digest',
            'mark_done', 'Run', 'run_curation', 'run_features', 'run_multimodal', 'run_gan2', 'run_gan1', 'run_report',
            'write_run_spec', 'run_stage', 'train', 'cv_record', 'cv_summary', 'pooled_clip_interval', 'cv_tables',
-           'cv_markdown', 'ablation_summary', 'cross_validate']
+           'every_clip_table', 'cv_markdown', 'ablation_summary', 'cross_validate']
 
 # %% ../nbs/16_pipeline.ipynb 6
 STAGES = ('curation', 'features', 'multimodal', 'gan2', 'gan1', 'report')
@@ -280,8 +280,16 @@ def cv_tables(metrics:dict, # `{(fold, seed): m}`, each `m` a run's `metrics.jso
     clips = [pd.DataFrame(m['clip_predictions']).assign(fold=int(f), seed=int(s)) for (f,s),m in metrics.items()]
     return runs, pd.concat(clips, ignore_index=True)
 
+def every_clip_table(metrics:dict, # `{(fold, seed): m}`, as `cv_tables` takes them
+                    ) -> pd.DataFrame:
+    "Every held-out clip's prediction (kept by curation or not: `every_clip`) of each run that has them, a row per run and clip."
+    rows = [pd.DataFrame(m['every_clip']['clip_predictions']).assign(fold=int(f), seed=int(s))
+            for (f,s),m in metrics.items() if m.get('every_clip')]
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=['clip', 'truth', 'pred', 'fold', 'seed'])
+
 # %% ../nbs/16_pipeline.ipynb 45
-def cv_markdown(preset:str, runs:pd.DataFrame, summary:pd.DataFrame, pooled:dict, abl:pd.DataFrame|None=None) -> str:
+def cv_markdown(preset:str, runs:pd.DataFrame, summary:pd.DataFrame, pooled:dict, abl:pd.DataFrame|None=None,
+                pooled_every:dict|None=None) -> str: # `pooled_clip_interval` of `every_clip_table`, if the runs have it
     "The cross-validation report: the headline sentence, the summary table, every run, and the ablations if any."
     w = runs.loc[runs.balanced.idxmin()]
     head = (f"Balanced class accuracy per clip of `{preset}`, mean over {len(runs)} runs ({runs.fold.nunique()} held-out "
@@ -290,14 +298,16 @@ def cv_markdown(preset:str, runs:pd.DataFrame, summary:pd.DataFrame, pooled:dict
             f"{pct(pooled['balanced'][0])} - {pct(pooled['balanced'][1])}); worst run {pct(w.balanced)} (fold "
             f"{int(w.fold)}, seed {int(w.seed)}); chance {pct(summary.loc['chance', 'mean'])}.")
     if 'every' in summary.index and runs.every.notna().all():
+        iv = (f"; 95% interval over the {pooled_every['clips']} clips {pct(pooled_every['balanced'][0])} - "
+              f"{pct(pooled_every['balanced'][1])}") if pooled_every else ''
         head += (f" On every held-out clip of a known class, kept by curation or not ({int(runs.every_clips.mean())} a run "
-                 f"on average): **{pct(summary.loc['every', 'mean'])}** (worst run {pct(summary.loc['every', 'worst run'])}).")
+                 f"on average): **{pct(summary.loc['every', 'mean'])}** (worst run {pct(summary.loc['every', 'worst run'])}{iv}).")
     parts = [f"# Cross-validation of `{preset}`", '', head, '', summary.set_index('metric').pipe(md_table), '',
              '## Every run', '', runs.set_index(['fold', 'seed']).pipe(md_table), '']
     if abl is not None: parts += ['## Ablations (mean and standard deviation over the runs)', '', abl.pipe(md_table), '']
     return '\n'.join(parts)
 
-# %% ../nbs/16_pipeline.ipynb 46
+# %% ../nbs/16_pipeline.ipynb 47
 def ablation_summary(tables:list, # `run_ablations` tables (one per run), or rows with the same columns
                     ) -> pd.DataFrame:
     "Mean and standard deviation of each ablation metric over the runs' tables, one row per variant."
@@ -338,9 +348,10 @@ def cross_validate(preset:str|Preset='natural', # Preset name, preset JSON file 
     runs,clips = cv_tables(metrics)
     runs = runs.assign(seconds=secs)
     summary,pooled = cv_summary(runs),pooled_clip_interval(clips)
+    ev = every_clip_table(metrics); pooled_every = pooled_clip_interval(ev) if len(ev) else None
     abl_table = ablation_summary(abl) if abl else None
     with atomic_write(out/'crossval.csv') as t: runs.to_csv(t, index=False)
-    with atomic_write(out/'crossval.md') as t: t.write_text(cv_markdown(base.name, runs, summary, pooled, abl_table))
+    with atomic_write(out/'crossval.md') as t: t.write_text(cv_markdown(base.name, runs, summary, pooled, abl_table, pooled_every))
     if abl_table is not None:
         with atomic_write(out/'ablations.csv') as t: abl_table.to_csv(t)
-    return dict(runs=runs, summary=summary, pooled=pooled, ablations=abl_table)
+    return dict(runs=runs, summary=summary, pooled=pooled, pooled_every=pooled_every, ablations=abl_table)
