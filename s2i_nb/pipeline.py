@@ -291,15 +291,15 @@ def every_clip_table(metrics:dict, # `{(fold, seed): m}`, as `cv_tables` takes t
 def cv_markdown(preset:str, runs:pd.DataFrame, summary:pd.DataFrame, pooled:dict, abl:pd.DataFrame|None=None,
                 pooled_every:dict|None=None) -> str: # `pooled_clip_interval` of `every_clip_table`, if the runs have it
     "The cross-validation report: the headline sentence, the summary table, every run, and the ablations if any."
+    span = lambda ci: f"{pct(ci[0])} - {pct(ci[1])}"   # a 95% interval
     w = runs.loc[runs.balanced.idxmin()]
     head = (f"Balanced class accuracy per clip of `{preset}`, mean over {len(runs)} runs ({runs.fold.nunique()} held-out "
             f"folds x {runs.seed.nunique()} seeds): **{pct(summary.loc['balanced', 'mean'])}** (standard deviation "
             f"{pct(summary.loc['balanced', 'std'])}; 95% interval over the {pooled['clips']} held-out clips "
-            f"{pct(pooled['balanced'][0])} - {pct(pooled['balanced'][1])}); worst run {pct(w.balanced)} (fold "
+            f"{span(pooled['balanced'])}); worst run {pct(w.balanced)} (fold "
             f"{int(w.fold)}, seed {int(w.seed)}); chance {pct(summary.loc['chance', 'mean'])}.")
     if 'every' in summary.index and runs.every.notna().all():
-        iv = (f"; 95% interval over the {pooled_every['clips']} clips {pct(pooled_every['balanced'][0])} - "
-              f"{pct(pooled_every['balanced'][1])}") if pooled_every else ''
+        iv = f"; 95% interval over the {pooled_every['clips']} clips {span(pooled_every['balanced'])}" if pooled_every else ''
         head += (f" On every held-out clip of a known class, kept by curation or not ({int(runs.every_clips.mean())} a run "
                  f"on average): **{pct(summary.loc['every', 'mean'])}** (worst run {pct(summary.loc['every', 'worst run'])}{iv}).")
     parts = [f"# Cross-validation of `{preset}`", '', head, '', summary.set_index('metric').pipe(md_table), '',
