@@ -251,6 +251,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': 'http://127
                                  's2i_nb.feat2img.class_accuracy': ('feat2img.html#class_accuracy', 's2i_nb/feat2img.py'),
                                  's2i_nb.feat2img.classify_images': ('feat2img.html#classify_images', 's2i_nb/feat2img.py'),
                                  's2i_nb.feat2img.collection_gan2': ('feat2img.html#collection_gan2', 's2i_nb/feat2img.py'),
+                                 's2i_nb.feat2img.collection_gan2_dir': ('feat2img.html#collection_gan2_dir', 's2i_nb/feat2img.py'),
                                  's2i_nb.feat2img.collection_stores': ('feat2img.html#collection_stores', 's2i_nb/feat2img.py'),
                                  's2i_nb.feat2img.gan2_dls': ('feat2img.html#gan2_dls', 's2i_nb/feat2img.py'),
                                  's2i_nb.feat2img.jitter': ('feat2img.html#jitter', 's2i_nb/feat2img.py'),

@@ -22,7 +22,7 @@ from .distributed import Speed, rank_bs, main_first, broadcast_object, is_main
 
 # %% auto 0
 __all__ = ['classify_images', 'class_accuracy', 'gan2_dls', 'train_gan2', 'jitter', 'PixelFeatures', 'pixel_features',
-           'collection_stores', 'collection_gan2']
+           'collection_stores', 'collection_gan2_dir', 'collection_gan2']
 
 # %% ../nbs/12_feat2img.ipynb 6
 def classify_images(clf:Classifier, images:list|torch.Tensor, # PIL images, or `(n, c, h, w)` tensors in [-1, 1]
@@ -125,19 +125,31 @@ def collection_stores(src:PairSource, # A source with a photo collection (`PairS
     return img, px, man
 
 # %% ../nbs/12_feat2img.ipynb 31
-def collection_gan2(cfg:Preset, # The run's preset (its `gan2` settings; the seed is not used)
+def collection_gan2_dir(cfg:Preset, # The run's preset (its `gan2` settings; not its seed)
+                        photos:tuple, # The collection, `(images, labels)` (`PairSource.collection`)
+                        model:nn.Module, # The image feature network
+                        cache:str|Path|None=None, # Cache folder (default: `s2i_home('models')`)
+                        seed:int=0, # GAN 2's training seed
+                       ) -> Path:
+    "The cache folder of a collection GAN 2: keyed by its settings, the image side of the features, the network's weights, the photos and a non-zero `seed`."
+    x,y = photos
+    image_side = {k: getattr(cfg.features, k) for k in ('image_extractor', 'dim', 'grid', 'upsample')}   # not the sound's
+    key = json_digest(dict(gan2=asdict(cfg.gan2), image=asdict(cfg.image), features=image_side,
+                           weights=weights_hash(model), photos=[len(x), json_digest(list(map(str, y)))],
+                           **({'seed': seed} if seed else {})))   # seed 0 keeps the key it always had
+    return Path(cache or s2i_home('models'))/f"gan2-{cfg.name}-{key}"
+
+def collection_gan2(cfg:Preset, # The run's preset (its `gan2` settings; not its seed)
                     src:PairSource, # The run's pair source (`PairSource.collection`)
                     model:nn.Module, # The image feature network
                     cache:str|Path|None=None, # Cache folder (default: `s2i_home('models')`)
+                    seed:int=0, # GAN 2's training seed (not the preset's: one GAN 2 serves every run; others measure its spread)
                     quiet:bool=False, device=None, speed:Speed|None=None, **kwargs) -> Path:
-    "GAN 2 trained on every photo of the source's collection, once per image network and settings (seed 0): its `gan2.pt`."
+    "GAN 2 trained on every photo of the source's collection, once per image network, settings and `seed`: its `gan2.pt`."
     x,y = src.collection()
-    image_side = {k: getattr(cfg.features, k) for k in ('image_extractor', 'dim', 'grid', 'upsample')}   # not the sound's
-    key = json_digest(dict(gan2=asdict(cfg.gan2), image=asdict(cfg.image), features=image_side,
-                           weights=weights_hash(model), photos=[len(x), json_digest(list(map(str, y)))]))
-    root = Path(cache or s2i_home('models'))/f"gan2-{cfg.name}-{key}"
+    root = collection_gan2_dir(cfg, (x, y), model, cache, seed)
     if broadcast_object((root/'gan2.pt').is_file() if is_main() else None): return root/'gan2.pt'
     with main_first(): img,pix,man = collection_stores(src, model.to(get_device(device)), root/'stores', quiet=quiet,
                                                         photos=(x, y))
-    train_gan2(man, img, pix, cfg.update(seed=0), root, quiet=quiet, device=device, speed=speed, image_net=model, **kwargs)
+    train_gan2(man, img, pix, cfg.update(seed=seed), root, quiet=quiet, device=device, speed=speed, image_net=model, **kwargs)
     return root/'gan2.pt'
