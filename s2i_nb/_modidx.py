@@ -601,6 +601,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': 'http://127
                                  's2i_nb.pipeline.cv_tables': ('pipeline.html#cv_tables', 's2i_nb/pipeline.py'),
                                  's2i_nb.pipeline.every_clip_table': ('pipeline.html#every_clip_table', 's2i_nb/pipeline.py'),
                                  's2i_nb.pipeline.mark_done': ('pipeline.html#mark_done', 's2i_nb/pipeline.py'),
+                                 's2i_nb.pipeline.networks_digest': ('pipeline.html#networks_digest', 's2i_nb/pipeline.py'),
                                  's2i_nb.pipeline.pairs_digest': ('pipeline.html#pairs_digest', 's2i_nb/pipeline.py'),
                                  's2i_nb.pipeline.pooled_clip_interval': ('pipeline.html#pooled_clip_interval', 's2i_nb/pipeline.py'),
                                  's2i_nb.pipeline.run_curation': ('pipeline.html#run_curation', 's2i_nb/pipeline.py'),

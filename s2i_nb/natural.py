@@ -208,7 +208,7 @@ class NaturalJudgeNet(nn.Module):
 @dataclass
 class NaturalNetsConfig:
     "How the natural preset's networks are trained."
-    epochs_image:int=5 # Epochs of the image network (CIFAR-10 train minus the pair pool)
+    epochs_image:int=15 # Epochs of the image network (CIFAR-10 train minus the pair pool): its features bound GAN 2's pictures
     train_per_class:int=4000 # Training images per class of the image network (at most 4,000: the rest is the pair pool)
     lr:float=3e-3 # Peak learning rate of the one-cycle schedule (image network)
     bs:int=128 # Batch size (image network)

@@ -18,7 +18,7 @@ from .data import PairSource, pair_source, source_name
 from .digits import DigitsPairs
 from .networks import preset_networks, pixels_extractor
 from .curation import curate, label_chunks
-from .features import FeatureStore, extract_features, feature_dls
+from .features import FeatureStore, extract_features, feature_dls, weights_hash
 from .multimodal import multimodal_learner, fit_multimodal, export_multimodal, save_multimodal
 from .gan_nets import load_gan
 from .feat2img import train_gan2, collection_gan2
@@ -27,10 +27,10 @@ from .inference import RunDir
 from .evaluation import evaluate_run, run_ablations, bootstrap_interval, md_table, pct
 
 # %% auto 0
-__all__ = ['STAGES', 'STAGE_FNS', 'CV_COLUMNS', 'LOWER_IS_BETTER', 'stage_key', 'pairs_digest', 'stage_done', 'upstream_digest',
-           'mark_done', 'Run', 'run_curation', 'run_features', 'run_multimodal', 'run_gan2', 'run_gan1', 'run_report',
-           'write_run_spec', 'run_stage', 'train', 'cv_record', 'cv_summary', 'pooled_clip_interval', 'cv_tables',
-           'every_clip_table', 'cv_markdown', 'ablation_summary', 'cross_validate']
+__all__ = ['STAGES', 'STAGE_FNS', 'CV_COLUMNS', 'LOWER_IS_BETTER', 'stage_key', 'pairs_digest', 'networks_digest', 'stage_done',
+           'upstream_digest', 'mark_done', 'Run', 'run_curation', 'run_features', 'run_multimodal', 'run_gan2',
+           'run_gan1', 'run_report', 'write_run_spec', 'run_stage', 'train', 'cv_record', 'cv_summary',
+           'pooled_clip_interval', 'cv_tables', 'every_clip_table', 'cv_markdown', 'ablation_summary', 'cross_validate']
 
 # %% ../nbs/16_pipeline.ipynb 6
 STAGES = ('curation', 'features', 'multimodal', 'gan2', 'gan1', 'report')
@@ -51,6 +51,13 @@ def pairs_digest(src:PairSource) -> str:
     "Short digest of a source's pairs (ids and file names): a source that now makes other pairs redoes every stage."
     rows = '\n'.join(f"{p.id}\t{Path(p.sound).name}\t{Path(p.image).name}" for p in src.pairs)
     return hashlib.sha256(rows.encode()).hexdigest()[:8]
+
+def networks_digest(nets:dict, # `{role: network}`: modules, or `Classifier`s (their `model`)
+                   ) -> str:
+    "Short digest of the weights of a run's networks: other networks redo every stage."
+    mods = {role: getattr(net, 'model', net) for role,net in nets.items() if net is not None}
+    hashes = {id(m): weights_hash(m) for m in {id(m): m for m in mods.values()}.values()}   # a network of two roles: once
+    return json_digest({role: hashes[id(m)] for role,m in mods.items()}, 8)
 
 # %% ../nbs/16_pipeline.ipynb 10
 def stage_done(root:Path, stage:str, key:str) -> bool:
@@ -227,7 +234,7 @@ def train(preset:str|Preset=DEFAULT_PRESET, # Preset name, preset JSON file or `
         nets = networks or preset_networks(cfg, data=data, held_out=held_out, quiet=quiet)
     run = Run(cfg, root, src, nets, source, held_out, quiet=quiet, **kwargs)
     name = (source_name(source, cfg) + (f"-without-{'-'.join(sorted(held_out))}" if held_out else '')
-            + f"-{pairs_digest(src)}")
+            + f"-{pairs_digest(src)}-{networks_digest(nets)}")
     stages = STAGES[:STAGES.index(until) + 1] if until else STAGES[:-1] + (('report',) if evaluate else ())
     for stage in stages: run_stage(run, stage, stage_key(cfg, stage, name) + '-' + upstream_digest(root, stage))
     return root
