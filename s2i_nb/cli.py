@@ -22,7 +22,7 @@ from .curation import curate
 from .distributed import Speed, is_main, end_distributed
 from .inference import SoundToImage, RunDir
 from .evaluation import evaluate_run, report_lines
-from .pipeline import train
+from .pipeline import train, cross_validate
 
 # %% auto 0
 __all__ = ['COMMANDS', 'USER_ERRORS', 'cli_preset', 'build_pairs', 's2i_pairs', 's2i_curate', 's2i_train', 's2i_generate',

@@ -56,7 +56,8 @@ def networks_digest(nets:dict, # `{role: network}`: modules, or `Classifier`s (t
                    ) -> str:
     "Short digest of the weights of a run's networks: other networks redo every stage."
     mods = {role: getattr(net, 'model', net) for role,net in nets.items() if net is not None}
-    hashes = {id(m): weights_hash(m) for m in {id(m): m for m in mods.values()}.values()}   # a network of two roles: once
+    unique = {id(m): m for m in mods.values()}   # a network of two roles is hashed once
+    hashes = {i: weights_hash(m) for i,m in unique.items()}
     return json_digest({role: hashes[id(m)] for role,m in mods.items()}, 8)
 
 # %% ../nbs/16_pipeline.ipynb 10

@@ -6,7 +6,7 @@ from conftest import run
 
 def test_help(s2i):
     r = run(s2i, '--help')
-    assert r.returncode == 0 and all(c in r.stdout for c in ('train', 'generate', 'evaluate', 'pairs', 'curate'))
+    assert r.returncode == 0 and all(c in r.stdout for c in ('train', 'generate', 'evaluate', 'crossval', 'pairs', 'curate'))
     r = run(s2i, 'generate', '--help')
     assert r.returncode == 0 and '--ckpt' in r.stdout and 'sounds' in r.stdout
     r = run(s2i, 'pairs', '--help')
@@ -44,7 +44,8 @@ def test_bad_paths_one_line(s2i, tmp_path):
     "User errors are one line on stderr and a non-zero exit code, and leave no output behind."
     for args, msg in [(('pairs', '--source', tmp_path/'missing'), 'no such file or folder'),
                       (('pairs', '--data', tmp_path), 'no fsdd/recordings'),
-                      (('pairs', '--preset', 'nope'), 'Unknown preset')]:
+                      (('pairs', '--preset', 'nope'), 'Unknown preset'),
+                      (('crossval', '--preset', 'digits'), "holds out the source's folds")]:
         r = run(s2i, *args, '--out', tmp_path/'out')
         assert r.returncode == 2, (args, r.stderr)
         assert len(r.stderr.strip().splitlines()) == 1 and msg in r.stderr, r.stderr
