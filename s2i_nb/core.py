@@ -149,7 +149,7 @@ class CurationConfig:
     valid_pct:float=0.1 # Fraction held out for evaluation (90/10 in the paper)
     mismatch:float=0.0 # Fraction of deliberately mismatched raw pairs (the digits and natural sources)
     split:str='stratified' # 'stratified': valid_pct of each class held out; 'source': the source's own split (a fold)
-    held_out_fold:int=4 # With split='source': the source's group held out for evaluation (natural: ESC-50 fold 1-4)
+    held_out_fold:int=4 # With split='source': the source's group held out for evaluation (natural: ESC-50 fold 1-4; 0: none, every fold trains)
 
 # %% ../nbs/00_core.ipynb 35
 @dataclass

@@ -242,8 +242,8 @@ def evaluate_run(run:str|Path, # A run folder written by `train`
     orig = torch.from_numpy(np.array(pix_store.array[rows], np.float32)).view(-1, ch, size, size)
     true_feat = generate(s2i.gan2, torch.from_numpy(np.array(img_store.array[rows], np.float32)))
     clf = clf or preset_network(cfg, 'eval_classifier')
-    desc = describe_images(clf, orig)
-    sg,st = score_images(clf, gen.images, desc, truth, clip_of, draws),score_images(clf, true_feat, desc, pair_truth,
+    desc,gdesc = describe_images(clf, orig),describe_images(clf, gen.images)
+    sg,st = score_images(clf, gdesc, desc, truth, clip_of, draws),score_images(clf, true_feat, desc, pair_truth,
                                                                                   draws=draws)
     so = accuracy_report(pair_truth, desc['top'][:, 0], draws)
     table = per_class(truth, sg['pred'], unit='clips')
@@ -270,6 +270,8 @@ def evaluate_run(run:str|Path, # A run folder written by `train`
     out.mkdir(parents=True, exist_ok=True)
     with atomic_write(out/'metrics.json') as t: t.write_text(json.dumps(m, indent=1))
     with atomic_write(out/'per_class.csv') as t: table.to_csv(t)
+    with atomic_write(out/'judge_features.npz') as t:   # for a distance over several runs' clips (`pooled_frechet`)
+        with open(t, 'wb') as o: np.savez(o, generated=gdesc['features'], originals=desc['features'])
     for name,fig in (('confusion', plot_confusion(truth, sg['pred'], list(clf.vocab) if len(clf.vocab) <= 60 else None)),
                      ('examples', plot_examples(s2i.waves(list(paths[first])), gen.images, to_pil(orig[first]), truth,
                                                 cfg.audio.sr))):

@@ -74,7 +74,7 @@ class NaturalPairs(PairSource):
                  seed:int|None=None, # Seed (default: the preset's)
                  images_per_class:int=480, # Training pairs per class (sets the images per clip of each class)
                  distractor_images:int=4, # Images per distractor clip
-                 held_out_fold:int|None=None, # ESC-50 fold held out (its clips, with CIFAR test images), default: the preset's `curation.held_out_fold`
+                 held_out_fold:int|None=None, # ESC-50 fold held out (its clips, with CIFAR test images), default: the preset's `curation.held_out_fold`; 0: none
                  folds=(1, 2, 3, 4), # ESC-50 folds used (fold 5 is kept for an independent check)
                  clips_per_category:int|None=None, # Only the first clips of each category and fold (small tests)
                  collection_per_class:int|None=None): # Only the first photos of each class in `collection` (small tests)
@@ -83,8 +83,8 @@ class NaturalPairs(PairSource):
         self.seed = cfg.seed if seed is None else seed
         if not 0 <= self.mismatch <= 1: raise ValueError(f"mismatch must be in [0, 1], not {self.mismatch}")
         self.held_out_fold = cfg.curation.held_out_fold if held_out_fold is None else held_out_fold
-        if self.held_out_fold not in folds:
-            raise UsageError(f"held-out fold {self.held_out_fold} is not one of the folds used, {list(folds)}")
+        if self.held_out_fold and self.held_out_fold not in folds:   # 0: every fold trains (the run to draw new sounds with)
+            raise UsageError(f"held-out fold {self.held_out_fold} is not one of the folds used, {list(folds)} (or 0: none)")
         self.path,self.collection_per_class = find_natural_data(path),collection_per_class
         clips = esc50_clips(self.path, folds, list(ESC50_TO_CIFAR))
         if clips_per_category: clips = clips.groupby(['category', 'fold']).head(clips_per_category)
@@ -109,6 +109,7 @@ class NaturalPairs(PairSource):
         pairs = []
         for split,clips in (('train', self.clips[self.clips.fold != self.held_out_fold]),
                             ('test', self.clips[self.clips.fold == self.held_out_fold])):
+            if not len(clips): continue   # no fold held out: no test pairs
             todo,labels = self._draw(split, rng),self.images[split][1]
             imgs,owners = [],[]
             for r in clips.itertuples():

@@ -25,12 +25,14 @@ from .feat2img import train_gan2, collection_gan2
 from .snd2feat import train_gan1
 from .inference import RunDir
 from .evaluation import evaluate_run, run_ablations, bootstrap_interval, md_table, pct
+from .metrics import frechet_distance
 
 # %% auto 0
 __all__ = ['STAGES', 'STAGE_FNS', 'CV_COLUMNS', 'LOWER_IS_BETTER', 'stage_key', 'pairs_digest', 'networks_digest', 'stage_done',
            'upstream_digest', 'mark_done', 'Run', 'run_curation', 'run_features', 'run_multimodal', 'run_gan2',
-           'run_gan1', 'run_report', 'write_run_spec', 'run_stage', 'train', 'cv_record', 'cv_summary',
-           'pooled_clip_interval', 'cv_tables', 'every_clip_table', 'cv_markdown', 'ablation_summary', 'cross_validate']
+           'run_gan1', 'run_report', 'write_run_spec', 'run_stage', 'holds_out', 'train', 'cv_record', 'cv_summary',
+           'pooled_clip_interval', 'cv_tables', 'every_clip_table', 'pooled_frechet', 'cv_markdown', 'ablation_summary',
+           'cross_validate']
 
 # %% ../nbs/16_pipeline.ipynb 6
 STAGES = ('curation', 'features', 'multimodal', 'gan2', 'gan1', 'report')
@@ -212,6 +214,11 @@ def run_stage(run:Run, stage:str, key:str):
     distrib_barrier()
     _log(run.quiet, f"[{stage}] done in {secs} s")
 
+def holds_out(root:Path) -> bool:
+    "Whether a run's curation kept any held-out ('valid') pair to score: a run on every fold keeps none."
+    man = RunDir(root).manifest()
+    return bool((man.kept.astype(bool) & (man.split == 'valid')).any())
+
 @delegates(Run, but=['cfg', 'root', 'src', 'nets', 'source', 'held_out'])
 def train(preset:str|Preset=DEFAULT_PRESET, # Preset name, preset JSON file or `Preset`
           out:str|Path='runs/digits', # Run folder
@@ -237,7 +244,11 @@ def train(preset:str|Preset=DEFAULT_PRESET, # Preset name, preset JSON file or `
     name = (source_name(source, cfg) + (f"-without-{'-'.join(sorted(held_out))}" if held_out else '')
             + f"-{pairs_digest(src)}-{networks_digest(nets)}")
     stages = STAGES[:STAGES.index(until) + 1] if until else STAGES[:-1] + (('report',) if evaluate else ())
-    for stage in stages: run_stage(run, stage, stage_key(cfg, stage, name) + '-' + upstream_digest(root, stage))
+    for stage in stages:
+        if stage == 'report' and not holds_out(root):
+            _log(quiet, "[report] skipped: no pair is held out (curation.held_out_fold=0 trains on every fold), nothing to score")
+            continue
+        run_stage(run, stage, stage_key(cfg, stage, name) + '-' + upstream_digest(root, stage))
     return root
 
 # %% ../nbs/16_pipeline.ipynb 38
@@ -295,9 +306,20 @@ def every_clip_table(metrics:dict, # `{(fold, seed): m}`, as `cv_tables` takes t
             for (f,s),m in metrics.items() if m.get('every_clip')]
     return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=['clip', 'truth', 'pred', 'fold', 'seed'])
 
-# %% ../nbs/16_pipeline.ipynb 45
+def pooled_frechet(runs:list, # Run folders scored by `evaluate_run` (`report/judge_features.npz`): e.g. one seed's folds
+                  ) -> float:
+    "The Fréchet distance between the pictures of all `runs` and all their originals: a run's distance, on every run's clips at once."
+    files = [RunDir(r).report/'judge_features.npz' for r in runs]
+    if missing := [f for f in files if not f.is_file()]:
+        raise FileNotFoundError(f"{missing[0]}: no judge features ({len(missing)} of {len(files)} runs); score the run again "
+                                f"with `evaluate_run`")
+    feats = [np.load(f) for f in files]
+    return frechet_distance(np.concatenate([f['generated'] for f in feats]), np.concatenate([f['originals'] for f in feats]))
+
+# %% ../nbs/16_pipeline.ipynb 47
 def cv_markdown(preset:str, runs:pd.DataFrame, summary:pd.DataFrame, pooled:dict, abl:pd.DataFrame|None=None,
-                pooled_every:dict|None=None) -> str: # `pooled_clip_interval` of `every_clip_table`, if the runs have it
+                pooled_every:dict|None=None, # `pooled_clip_interval` of `every_clip_table`, if the runs have it
+                frechet_pooled:dict|None=None) -> str: # `{seed: pooled_frechet}` of each seed's runs, if they have it
     "The cross-validation report: the headline sentence, the summary table, every run, and the ablations if any."
     span = lambda ci: f"{pct(ci[0])} - {pct(ci[1])}"   # a 95% interval
     w = runs.loc[runs.balanced.idxmin()]
@@ -310,12 +332,17 @@ def cv_markdown(preset:str, runs:pd.DataFrame, summary:pd.DataFrame, pooled:dict
         iv = f"; 95% interval over the {pooled_every['clips']} clips {span(pooled_every['balanced'])}" if pooled_every else ''
         head += (f" On every held-out clip of a known class, kept by curation or not ({int(runs.every_clips.mean())} a run "
                  f"on average): **{pct(summary.loc['every', 'mean'])}** (worst run {pct(summary.loc['every', 'worst run'])}{iv}).")
+    if frechet_pooled:
+        v = list(frechet_pooled.values())
+        head += (f" Fréchet distance to the originals on each seed's held-out clips at once (`pooled_frechet`): "
+                 f"**{np.mean(v):.1f}** (per seed {', '.join(f'{x:.1f}' for x in v)}; a run's own, on its clips alone: "
+                 f"{summary.loc['frechet', 'mean']:.1f}).")
     parts = [f"# Cross-validation of `{preset}`", '', head, '', summary.set_index('metric').pipe(md_table), '',
              '## Every run', '', runs.set_index(['fold', 'seed']).pipe(md_table), '']
     if abl is not None: parts += ['## Ablations (mean and standard deviation over the runs)', '', abl.pipe(md_table), '']
     return '\n'.join(parts)
 
-# %% ../nbs/16_pipeline.ipynb 47
+# %% ../nbs/16_pipeline.ipynb 49
 def ablation_summary(tables:list, # `run_ablations` tables (one per run), or rows with the same columns
                     ) -> pd.DataFrame:
     "Mean and standard deviation of each ablation metric over the runs' tables, one row per variant."
@@ -358,8 +385,11 @@ def cross_validate(preset:str|Preset='natural', # Preset name, preset JSON file 
     summary,pooled = cv_summary(runs),pooled_clip_interval(clips)
     ev = every_clip_table(metrics); pooled_every = pooled_clip_interval(ev) if len(ev) else None
     abl_table = ablation_summary(abl) if abl else None
+    try: frechet_pooled = {s: pooled_frechet([out/f'fold{f}-seed{s}' for f in folds]) for s in seeds}
+    except FileNotFoundError as e: frechet_pooled = None; print(f"no pooled Fréchet distance: {e}")   # runs scored before it
     with atomic_write(out/'crossval.csv') as t: runs.to_csv(t, index=False)
-    with atomic_write(out/'crossval.md') as t: t.write_text(cv_markdown(base.name, runs, summary, pooled, abl_table, pooled_every))
+    with atomic_write(out/'crossval.md') as t: t.write_text(cv_markdown(base.name, runs, summary, pooled, abl_table, pooled_every, frechet_pooled))
     if abl_table is not None:
         with atomic_write(out/'ablations.csv') as t: abl_table.to_csv(t)
-    return dict(runs=runs, summary=summary, pooled=pooled, pooled_every=pooled_every, ablations=abl_table)
+    return dict(runs=runs, summary=summary, pooled=pooled, pooled_every=pooled_every, frechet_pooled=frechet_pooled,
+                ablations=abl_table)

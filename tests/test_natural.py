@@ -56,6 +56,25 @@ def test_natural_stages(natural_run):
     assert all(drawn[c] == p for c,p in zip(m['clip_predictions']['clip'], m['clip_predictions']['pred']))
     assert 0 <= e['balanced']['value'] <= 1 and 'every held-out clip' in summary
 
+def test_natural_every_fold(natural_run, tmp_path):
+    "`curation.held_out_fold=0`: the run to draw new sounds with learns from all four folds; it has nothing to score, so no report."
+    from s2i_nb.core import get_preset
+    from s2i_nb.networks import preset_networks, ROLES
+    from s2i_nb.pipeline import train
+    from s2i_nb.inference import SoundToImage
+    from s2i_nb.datasets import find_natural_data, esc50_clips
+    cfg = get_preset('natural').set('multimodal.epochs=2', 'gan2.epochs=1', 'gan1.epochs=1', 'curation.pairs_per_class=4',
+                                    'curation.held_out_fold=0')
+    nets = preset_networks(cfg, roles=list(ROLES), nets=small_nets())
+    out = train(cfg, tmp_path/'every', source='natural-slice', networks=nets, quiet=True, num_workers=0)
+    man = pd.read_csv(out/'curation'/'manifest.csv')
+    kept = man[man.kept]
+    assert set(kept.split) == {'train'} and set(kept.group) == {'fold1', 'fold2', 'fold3', 'fold4'}
+    assert not (out/'report').exists() and (out/'s2i.json').is_file()
+    clip = esc50_clips(find_natural_data(download=False), folds=(4,)).path[0]
+    g = SoundToImage.from_dir(out)([clip])
+    assert g.images[0].size == (32, 32) and not g.errors
+
 def test_natural_generate_any_recording(natural_run, s2i, tmp_path, data_dir):
     "`s2i generate` on an ESC-50 clip, an 8 kHz FSDD digit and a 44.1 kHz stereo file; a bad file still yields the rest."
     out, _ = natural_run
@@ -96,6 +115,9 @@ def test_natural_crossval(natural_run, tmp_path):
     md = (tmp_path/'cv'/'crossval.md').read_text()
     assert 'mean over 2 runs' in md and 'worst run' in md and 'chance' in md
     assert runs.every.between(0, 1).all() and (runs.every_clips >= runs.clips).all() and 'every held-out clip' in md
+    # the Fréchet distance once over the seed's two folds, from the judge features each report wrote
+    assert list(res['frechet_pooled']) == [1] and res['frechet_pooled'][1] > 0 and '(`pooled_frechet`)' in md
+    assert all((tmp_path/'cv'/f'fold{f}-seed1'/'report'/'judge_features.npz').is_file() for f in (3, 4))
 
 def test_natural_temperature(natural_run):
     "GAN 1's noise temperature: 1 is the default draw, other values draw other pictures, the same sound stays deterministic."
