@@ -160,6 +160,8 @@ class MultimodalConfig:
     lr:float=1e-3 # Adam learning rate
     epochs:int=20 # Training epochs
     bs:int=64 # Batch size
+    view_gains:tuple=() # Gains of the sound views the layers also train on, each at `view_shifts` shifts; empty: the recordings only
+    view_shifts:int=1 # Circular time shifts of each gain's view, in equal steps of the clip (1: unshifted)
 
 # %% ../nbs/00_core.ipynb 37
 @dataclass
@@ -217,6 +219,9 @@ def validate(self:Preset) -> Preset:
     if self.gan1.train_on != 'pairs': raise UsageError("gan1.train_on must be 'pairs': GAN 1 learns from sounds")
     if self.gan1.feat_weight: raise UsageError("gan1.feat_weight must be 0: GAN 1 draws features, not pictures")
     if self.gan2.feat_weight < 0: raise UsageError(f"gan2.feat_weight must be at least 0, not {self.gan2.feat_weight}")
+    m = self.multimodal
+    if m.view_shifts < 1 or any(g <= 0 for g in m.view_gains):
+        raise UsageError(f"multimodal.view_shifts must be at least 1 and view_gains positive, not {m.view_shifts}, {m.view_gains}")
     if self.curation.split not in ('stratified','source'):
         raise UsageError(f"curation.split must be 'stratified' or 'source', not {self.curation.split!r}")
     if self.audio.pad not in ('tile','zero'):

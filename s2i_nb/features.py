@@ -5,6 +5,7 @@
 # %% ../nbs/08_features.ipynb 2
 from __future__ import annotations
 import json, hashlib
+from warnings import warn
 from pathlib import Path
 import numpy as np, pandas as pd, torch, torch.nn as nn
 from torch.utils.data import Dataset, DataLoader
@@ -18,7 +19,7 @@ from .curation import read_manifest
 
 # %% auto 0
 __all__ = ['MATCH_KEYS', 'weights_hash', 'FeatureStore', 'extract_features', 'array_store', 'kept_rows', 'StorePairs',
-           'PairedFeatures', 'feature_dls']
+           'PairedFeatures', 'feature_dls', 'sound_views', 'view_wave', 'views_extractor', 'ViewedPairs']
 
 # %% ../nbs/08_features.ipynb 7
 def weights_hash(model:nn.Module) -> str:
@@ -247,12 +248,62 @@ class PairedFeatures(StorePairs):
         return a[0], b[0].float(), torch.tensor(self.y[i])
 
 def feature_dls(image_store:FeatureStore, sound_store:FeatureStore, manifest:pd.DataFrame, bs:int=64, device=None,
+                views_store:FeatureStore|None=None, # Several views of each sound (`views_extractor`): training draws one
                 **kwargs):
     "fastai `DataLoaders` of (image feature, sound feature, class) for the train and valid splits."
     from fastai.data.core import DataLoaders
-    trn = PairedFeatures(image_store, sound_store, manifest, 'train')
+    trn = (PairedFeatures(image_store, sound_store, manifest, 'train') if views_store is None else
+           ViewedPairs(image_store, sound_store, views_store, manifest, 'train'))
     val = PairedFeatures(image_store, sound_store, manifest, 'valid', trn.vocab)
     kwargs.setdefault('num_workers', 0)   # rows come from memory maps: workers would only add start-up (and fork) costs
     dls = DataLoaders.from_dsets(trn, val, bs=bs, device=get_device(device), **kwargs)
     dls.vocab = trn.vocab
     return dls
+
+# %% ../nbs/08_features.ipynb 42
+def sound_views(gains:tuple=(), # Gains (1: as recorded)
+                shifts:int=1, # Circular time shifts of each gain, in equal steps of the clip
+               ) -> list[tuple[float, float]]:
+    "`(gain, shift as a fraction of the clip)` of every view: the recording itself `(1, 0)` first, then the others."
+    views = [(float(g), k/shifts) for g in gains for k in range(shifts)]
+    return [(1., 0.)] + [v for v in dict.fromkeys(views) if v != (1., 0.)]
+
+def view_wave(w:np.ndarray, # A loaded waveform (the preset's length and rate)
+              gain:float, # Scale of the samples
+              shift:float, # Rotation, as a fraction of its length
+             ) -> np.ndarray:
+    "One view of a waveform: scaled by `gain` and rotated in time by `shift` of its length."
+    w = np.asarray(w, np.float32)
+    return np.roll(w*np.float32(gain), int(round(shift*w.shape[-1])), axis=-1)
+
+def views_extractor(ext:Extractor, # A sound extractor
+                    views:list, # `(gain, shift)` of each view (`sound_views`)
+                   ) -> Extractor:
+    "`ext` run on several views of each sound: one `len(views) * ext.dim` feature, view after view."
+    if ext.modality != 'sound': raise ValueError(f"views are of sounds; {ext.name!r} reads {ext.modality}s")
+    n,desc = len(views),', '.join(f'x{g:g} shifted {s:g}' for g,s in views)
+    def prep(w): return torch.stack([ext.prep(view_wave(w, g, s)) for g,s in views])
+    def forward(m, x): return ext.forward(m, x.flatten(0, 1)).unflatten(0, (x.shape[0], n)).flatten(1)
+    return Extractor(f'{ext.name}_views{n}', 'sound', n*ext.dim, ext.layer, f'{ext.preprocessing}; views: {desc}',
+                     ext.build, prep, forward, arch=ext.arch)
+
+# %% ../nbs/08_features.ipynb 46
+class ViewedPairs(PairedFeatures):
+    "Pairs of a split whose sound feature is one of its clip's views (`views_extractor`), a new one drawn at every read."
+    def __init__(self, image_store:FeatureStore, sound_store:FeatureStore,
+                 views_store:FeatureStore, # The same pairs' sounds in several views, the recording first
+                 manifest:pd.DataFrame, split:str|None='train', vocab:list|None=None):
+        super().__init__(image_store, sound_store, manifest, split, vocab)
+        d = sound_store.array.shape[1]
+        if views_store.ids != sound_store.ids or views_store.array.shape[1] % d:
+            raise ValueError(f"{views_store.path} does not hold views of the sounds in {sound_store.path}")
+        ok = views_store.valid[self.rows]
+        if not ok.all():
+            warn(f"{views_store.path}: {int((~ok).sum())} pairs have no views and are left out (its `bad_rows()` says why)")
+            self.rows,self.y,self.ids = self.rows[ok],self.y[ok],[i for i,k in zip(self.ids, ok) if k]
+        self.views,self.n_views,self.dim = views_store.array,views_store.array.shape[1]//d,d
+    def __getitem__(self, i):
+        v = torch.randint(self.n_views, ()).item()   # the global torch generator: seeded runs draw the same views
+        r = self.rows[i]
+        return (torch.from_numpy(np.array(self.a[r], np.float32)),   # copies: a memory map's rows are read-only
+                torch.from_numpy(np.array(self.views[r, v*self.dim:(v+1)*self.dim], np.float32)), torch.tensor(self.y[i]))

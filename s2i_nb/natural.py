@@ -29,7 +29,7 @@ def natural_preset() -> Preset:
                                image_classifier='natural_image', sound_classifier='natural_sound',
                                eval_classifier='natural_judge', dim=256, grid=16, upsample=2),
         curation=CurationConfig(topk=1, n_classes=6, pairs_per_class=200, valid_pct=0.25, mismatch=0.3, split='source'),
-        multimodal=MultimodalConfig(n_hid=256, act='relu', lr=1e-3, epochs=30, bs=64),
+        multimodal=MultimodalConfig(n_hid=256, act='relu', lr=1e-3, epochs=30, bs=64, view_gains=(1., .5, 2.), view_shifts=4),
         gan2=GANConfig(ngf=32, ndf=32, n_down=5, n_critic_layers=2, dropout=0.5, l1_weight=10., feat_weight=100.,
                        critic_loss_weight=1., lr=2e-4, epochs=3, bs=64, train_on='collection'),
         gan1=GANConfig(ngf=32, ndf=32, n_down=5, n_critic_layers=2, dropout=0.5, l1_weight=100.,

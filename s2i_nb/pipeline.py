@@ -16,9 +16,9 @@ from .core import *
 from .distributed import Speed, init_distributed, is_main, world_size, rank_bs, broadcast_object, main_first
 from .data import PairSource, pair_source, source_name
 from .digits import DigitsPairs
-from .networks import preset_networks, pixels_extractor
+from .networks import preset_networks, pixels_extractor, get_extractor
 from .curation import curate, label_chunks
-from .features import FeatureStore, extract_features, feature_dls, weights_hash
+from .features import FeatureStore, extract_features, feature_dls, weights_hash, sound_views, views_extractor
 from .multimodal import multimodal_learner, fit_multimodal, export_multimodal, save_multimodal
 from .gan_nets import load_gan
 from .feat2img import train_gan2, collection_gan2
@@ -129,7 +129,7 @@ def run_curation(run:Run) -> dict:
 
 # %% ../nbs/16_pipeline.ipynb 18
 def run_features(run:Run) -> dict:
-    "Image and sound features and the images as pixels of the kept pairs (paper section 4), each process its chunks."
+    "Image and sound features, the images as pixels (and the sounds' views) of the kept pairs (paper section 4), each process its chunks."
     f,cfg = run.dir.store_path,run.cfg
     kw = dict(num_workers=run.num_workers, device=run.device, quiet=not run.bars, shard=run.shard)
     extract_features(run.manifest, cfg.features.image_extractor, f('image'), run.src,
@@ -138,6 +138,11 @@ def run_features(run:Run) -> dict:
                      model=run.nets['sound_extractor'], **kw)
     extract_features(run.manifest, pixels_extractor(cfg.image), f('pixels'), run.src,
                      dtype='float16' if cfg.image.size > 64 else 'float32', **kw)
+    m = cfg.multimodal
+    if m.view_gains:   # the multimodal layers' training views of each sound (08_features); a batch of 16 clips' views
+        views = sound_views(m.view_gains, m.view_shifts)
+        extract_features(run.manifest, views_extractor(get_extractor(cfg.features.sound_extractor), views),
+                         f('sound_views'), run.src, model=run.nets['sound_extractor'], bs=16, **kw)
     return {}
 
 # %% ../nbs/16_pipeline.ipynb 20
@@ -145,7 +150,7 @@ def run_multimodal(run:Run) -> dict:
     "Train the multimodal layers (paper 5.3) and store their hidden outputs for sound-only and image-only input."
     seed_everything(run.cfg.seed)
     dls = feature_dls(run.store('image'), run.store('sound'), run.manifest, bs=rank_bs(run.cfg.multimodal.bs),
-                      device=run.device)
+                      device=run.device, views_store=run.store('sound_views') if run.cfg.multimodal.view_gains else None)
     learn = multimodal_learner(dls, run.cfg.multimodal)
     fit_multimodal(learn, run.cfg.multimodal, quiet=run.quiet, speed=run.speed)
     if not is_main(): return {}

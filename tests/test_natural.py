@@ -38,6 +38,12 @@ def test_natural_stages(natural_run):
     assert set(man.label.dropna()) <= {'airplane', 'automobile', 'bird', 'cat', 'dog', 'frog'}
     spec = json.loads((out/'s2i.json').read_text())
     assert spec['preset']['name'] == 'natural' and spec['preset']['features']['sound_extractor'] == 'soundnet_pool5_mean'
+    # the multimodal layers trained on twelve views of each sound (3 gains x 4 shifts), the recording the first of them
+    from s2i_nb.features import FeatureStore
+    snd, views = (FeatureStore(out/'features'/k) for k in ('sound', 'sound_views'))
+    assert views.complete and views.ids == snd.ids and views.array.shape[1] == 12*snd.array.shape[1]
+    ok = views.valid & snd.valid
+    assert ok.any() and np.allclose(views.array[ok, :snd.array.shape[1]], snd.array[ok], atol=1e-4)
     valid = kept[kept.split == 'valid']
     assert m['n_pairs'] == len(valid) and m['n'] == valid.sound.nunique() <= len(valid)   # clips, each scored once
     assert 0 <= m['class_accuracy'] <= 1 and m['generated']['balanced']['ci'][0] <= m['balanced_accuracy']
