@@ -56,3 +56,9 @@ def test_table_of_contents_skips_titles_shown_in_outputs():
     assert [t['id'] for t in toc[0]['children']] == ['a', 'b']
     assert [t['id'] for t in toc[0]['children'][0]['children']] == ['entry']   # show_doc's entries stay
     assert hooks.output_spans(out) == [(0, len(out))]
+
+def test_readme_has_no_link_inside_a_link():
+    "A name linked by hand in index.ipynb is not linked again by nbdev's doc linker (`[[`name`](...)](...)`)."
+    import re
+    nested = re.findall(r'\[\[`[^`]+`\]\([^)]*\)\]\([^)]*\)', (ROOT/'README.md').read_text())
+    assert not nested, f"README.md has a link inside a link (write the name bare in nbs/index.ipynb): {nested[:3]}"
