@@ -18,8 +18,8 @@ from .networks import Extractor, get_extractor
 from .curation import read_manifest
 
 # %% auto 0
-__all__ = ['MATCH_KEYS', 'weights_hash', 'FeatureStore', 'extract_features', 'array_store', 'kept_rows', 'StorePairs',
-           'PairedFeatures', 'feature_dls', 'sound_views', 'view_wave', 'views_extractor', 'ViewedPairs']
+__all__ = ['MATCH_KEYS', 'weights_hash', 'FeatureStore', 'FeatureMemo', 'extract_features', 'array_store', 'kept_rows',
+           'StorePairs', 'PairedFeatures', 'feature_dls', 'sound_views', 'view_wave', 'views_extractor', 'ViewedPairs']
 
 # %% ../nbs/08_features.ipynb 7
 def weights_hash(model:nn.Module) -> str:
@@ -126,7 +126,37 @@ def _finish_chunk(out:Path, arr:np.memmap, c:int, bad:list):
         pd.DataFrame(bad, columns=['row','id','path','reason']).to_csv(t, index=False)
     (out/'done'/f'{c:06d}').touch()
 
-# %% ../nbs/08_features.ipynb 18
+# %% ../nbs/08_features.ipynb 19
+class FeatureMemo:
+    "One feature row per input (a sound's or an image's path) in a cache folder, shared by every store made the same way."
+    KEYS = ('extractor', 'weights', 'layer', 'preprocessing', 'dim', 'dtype', 'preset_hash', 'package_version')
+    def __init__(self, root:str|Path, # The cache folder (`s2i_home('features')` in a pipeline run)
+                 meta:dict): # A store's metadata (`_store_meta`): its `KEYS` name the memo's folder
+        made = {k: meta[k] for k in self.KEYS}
+        self.dim,self.dtype = meta['dim'],np.dtype(meta['dtype'])
+        self.path = Path(root)/f"{meta['extractor']}-{json_digest(made)}"
+        self.path.mkdir(parents=True, exist_ok=True)
+        if not (self.path/'meta.json').is_file():
+            with atomic_write(self.path/'meta.json') as t: t.write_text(json.dumps(made))
+    def file(self, key:str) -> Path:
+        "Where an input's row lives: named by its path and, for a file, its size and modification time."
+        p = Path(key); st = p.stat() if p.is_file() else None
+        stamp = f'{st.st_size}-{st.st_mtime_ns}' if st else ''
+        return self.path/f"{hashlib.sha256(f'{key}|{stamp}'.encode()).hexdigest()[:24]}.npy"
+    def get(self, key:str) -> np.ndarray|None:
+        "An input's row, or None when it was never made or cannot be used (reported with its path; then made again)."
+        f = self.file(key)
+        if not f.is_file(): return None
+        try: a = np.load(f)
+        except Exception as e: warn(f"{f} (a cached row of {key}) cannot be read ({e}): made again"); return None
+        if a.shape != (self.dim,) or a.dtype != self.dtype or not np.isfinite(a).all():
+            warn(f"{f} (a cached row of {key}) is not a finite {self.dtype} row of {self.dim}: made again"); return None
+        return a
+    def put(self, key:str, row:np.ndarray):
+        "Keep an input's row (written atomically: a killed run leaves no partial file)."
+        with atomic_write(self.file(key)) as t, open(t, 'wb') as fh: np.save(fh, np.asarray(row, self.dtype))
+
+# %% ../nbs/08_features.ipynb 20
 def extract_features(manifest:pd.DataFrame|str|Path, # Curated manifest (or its CSV); rows with `kept` are extracted
                      extractor:str|Extractor, # Registered extractor (or one built by hand)
                      out_dir:str|Path, # The feature store folder
@@ -139,6 +169,7 @@ def extract_features(manifest:pd.DataFrame|str|Path, # Curated manifest (or its 
                      shard:tuple=(0, 1), # `(i, n)`: this process does every n-th chunk, starting at i
                      num_workers:int=2, # DataLoader worker processes
                      threads:int|None=1, # CPU threads (None: torch's): fixed, so bits do not depend on process layout
+                     cache:str|Path|None=None, # Folder of rows shared across stores (`FeatureMemo`): inputs found there are not run again
                      device=None, quiet:bool=False,
                     ) -> FeatureStore:
     "Extract one kind of feature for the pairs of a manifest into a resumable, shardable feature store."
@@ -154,26 +185,36 @@ def extract_features(manifest:pd.DataFrame|str|Path, # Curated manifest (or its 
     dev = get_device(device)
     model = (model if model is not None else ext.build(src.cfg)).to(dev).eval()
     out = Path(out_dir)
-    store = FeatureStore.create(out, _store_meta(ext, weights_hash(model), src.cfg, ids, dtype, chunk_size))
+    meta = _store_meta(ext, weights_hash(model), src.cfg, ids, dtype, chunk_size)
+    store = FeatureStore.create(out, meta)
     todo = [c for c in range(shard[0], store.n_chunks, shard[1]) if not store.chunk_done(c)]
     if not todo: return store
     src_idx = [pos[i] for i in ids]
     chunk_rows = {c: range(c*chunk_size, min((c+1)*chunk_size, len(ids))) for c in todo}
+    key = lambda i: _item_path(src.pairs[src_idx[i]], ext.modality)
+    arr = np.load(out/'features.npy', mmap_mode='r+')
+    bad = {c: [] for c in todo}
+    memo = FeatureMemo(cache, meta) if cache is not None else None
+    if memo is not None:   # rows whose input the memo holds are copied from it; a chunk it holds whole is finished
+        for c,r in list(chunk_rows.items()):
+            held = {k: memo.get(k) for k in dict.fromkeys(map(key, r))}
+            for i in r:
+                if held[key(i)] is not None: arr[i] = held[key(i)]
+            chunk_rows[c] = [i for i in r if held[key(i)] is None]
+            if not chunk_rows[c]: _finish_chunk(out, arr, c, bad.pop(c)); del chunk_rows[c]
     # one DataLoader over all the rows to do (workers start once); a batch never straddles two chunks; an input shared by
     # several rows of a chunk is loaded and run once (`rows_of`: the rows a loaded row stands for)
-    key = lambda i: _item_path(src.pairs[src_idx[i]], ext.modality)
     batches,rows_of = [],{}
     for r in chunk_rows.values():
         b,cp = _distinct_batches(r, key, bs); batches += b; rows_of.update(cp)
     dl = DataLoader(PairInputs(src, src_idx, {ext.modality: ext.prep}, keys=range(len(ids))), batch_sampler=batches,
                     num_workers=num_workers, collate_fn=collate_inputs)
-    arr = np.load(out/'features.npy', mmap_mode='r+')
-    left = {c: len(r) for c,r in chunk_rows.items()}; bad = {c: [] for c in todo}
+    left = {c: len(r) for c,r in chunk_rows.items()}
     pb = progress_bar(dl, total=len(batches), leave=False) if not quiet else dl
     # CPU kernels (MKL's matrix products) round differently with different thread counts, and a process's count depends
     # on how it was started (torchrun: one thread): fixed, so that shards match one process bit for bit
     with torch.inference_mode(), torch_threads(threads if dev.type == 'cpu' else None):
-        for r,xs,errs in pb:
+        for r,xs,errs in (pb if batches else []):
             c = (r[0] if r else errs[0][0]) // chunk_size
             bad[c] += [dict(row=j, id=ids[j], path=e.split('\t')[0], reason=e.split('\t')[1]) for i,e in errs for j in rows_of[i]]
             done = [j for i in r for j in rows_of[i]]   # every row the loaded inputs stand for
@@ -183,13 +224,15 @@ def extract_features(manifest:pd.DataFrame|str|Path, # Curated manifest (or its 
                 bad[c] += [dict(row=j, id=ids[j], path=key(j), reason='features are not finite (NaN or Inf)')
                            for i in np.array(r)[~fin] for j in rows_of[i]]
                 f[~fin] = np.nan
+                if memo is not None:
+                    for i,row in zip(np.array(r)[fin], f[fin]): memo.put(key(i), row)
                 arr[done] = np.repeat(f, [len(rows_of[i]) for i in r], axis=0).astype(dtype)
             left[c] -= len(done) + sum(len(rows_of[i]) for i,_ in errs)
             if left[c] == 0: _finish_chunk(out, arr, c, bad.pop(c))
     del arr
     return FeatureStore(out)
 
-# %% ../nbs/08_features.ipynb 36
+# %% ../nbs/08_features.ipynb 42
 def array_store(path:str|Path, # The store folder (must not hold a store made differently)
                 a:np.ndarray, # `(n, dim)` features (float32 or float16)
                 ids:list, # One id per row
@@ -207,7 +250,7 @@ def array_store(path:str|Path, # The store folder (must not hold a store made di
     del arr
     return store
 
-# %% ../nbs/08_features.ipynb 39
+# %% ../nbs/08_features.ipynb 45
 def kept_rows(stores:list, # Feature stores made from `manifest` (same pairs, same order)
               manifest:pd.DataFrame, split:str|None='train', # 'train', 'valid' or None for both
               vocab:list|None=None) -> tuple[np.ndarray, np.ndarray, list]:
@@ -260,7 +303,7 @@ def feature_dls(image_store:FeatureStore, sound_store:FeatureStore, manifest:pd.
     dls.vocab = trn.vocab
     return dls
 
-# %% ../nbs/08_features.ipynb 42
+# %% ../nbs/08_features.ipynb 48
 def sound_views(gains:tuple=(), # Gains (1: as recorded)
                 shifts:int=1, # Circular time shifts of each gain, in equal steps of the clip
                ) -> list[tuple[float, float]]:
@@ -287,7 +330,7 @@ def views_extractor(ext:Extractor, # A sound extractor
     return Extractor(f'{ext.name}_views{n}', 'sound', n*ext.dim, ext.layer, f'{ext.preprocessing}; views: {desc}',
                      ext.build, prep, forward, arch=ext.arch)
 
-# %% ../nbs/08_features.ipynb 46
+# %% ../nbs/08_features.ipynb 52
 class ViewedPairs(PairedFeatures):
     "Pairs of a split whose sound feature is one of its clip's views (`views_extractor`), a new one drawn at every read."
     def __init__(self, image_store:FeatureStore, sound_store:FeatureStore,

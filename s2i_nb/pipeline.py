@@ -139,10 +139,10 @@ def run_features(run:Run) -> dict:
     extract_features(run.manifest, pixels_extractor(cfg.image), f('pixels'), run.src,
                      dtype='float16' if cfg.image.size > 64 else 'float32', **kw)
     m = cfg.multimodal
-    if m.view_gains:   # the multimodal layers' training views of each sound (08_features); a batch of 16 clips' views
+    if m.view_gains:   # the layers' training views of each sound (08_features): 16 clips a batch, a clip once for all runs
         views = sound_views(m.view_gains, m.view_shifts)
-        extract_features(run.manifest, views_extractor(get_extractor(cfg.features.sound_extractor), views),
-                         f('sound_views'), run.src, model=run.nets['sound_extractor'], bs=16, **kw)
+        extract_features(run.manifest, views_extractor(get_extractor(cfg.features.sound_extractor), views), f('sound_views'),
+                         run.src, model=run.nets['sound_extractor'], bs=16, cache=s2i_home('features'), **kw)
     return {}
 
 # %% ../nbs/16_pipeline.ipynb 20

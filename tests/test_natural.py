@@ -44,6 +44,11 @@ def test_natural_stages(natural_run):
     assert views.complete and views.ids == snd.ids and views.array.shape[1] == 12*snd.array.shape[1]
     ok = views.valid & snd.valid
     assert ok.any() and np.allclose(views.array[ok, :snd.array.shape[1]], snd.array[ok], atol=1e-4)
+    # ... and each clip's views are kept once for every later run (`FeatureMemo` in the cache folder): the same rows
+    from s2i_nb.core import s2i_home
+    from s2i_nb.features import FeatureMemo
+    memo, sound_of = FeatureMemo(s2i_home('features'), views.meta), dict(zip(man.id, man.sound))
+    for i in np.flatnonzero(views.valid)[:20]: assert np.array_equal(memo.get(sound_of[views.ids[i]]), views.array[i])
     valid = kept[kept.split == 'valid']
     assert m['n_pairs'] == len(valid) and m['n'] == valid.sound.nunique() <= len(valid)   # clips, each scored once
     assert 0 <= m['class_accuracy'] <= 1 and m['generated']['balanced']['ci'][0] <= m['balanced_accuracy']
