@@ -131,7 +131,7 @@ class FeatureMemo:
     "One feature row per input (a sound's or an image's path) in a cache folder, shared by every store made the same way."
     KEYS = ('extractor', 'weights', 'layer', 'preprocessing', 'dim', 'dtype', 'preset_hash', 'package_version')
     def __init__(self, root:str|Path, # The cache folder (`s2i_home('features')` in a pipeline run)
-                 meta:dict): # A store's metadata (`_store_meta`): its `KEYS` name the memo's folder
+                 meta:dict): # A store's metadata (`FeatureStore.meta`): its `KEYS` name the memo's folder
         made = {k: meta[k] for k in self.KEYS}
         self.dim,self.dtype = meta['dim'],np.dtype(meta['dtype'])
         self.path = Path(root)/f"{meta['extractor']}-{json_digest(made)}"
