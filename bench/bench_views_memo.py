@@ -36,9 +36,9 @@ def main():
             st = extract_features(man, ext, d/name, src, model=model, bs=16, cache=cache, num_workers=a.num_workers, quiet=True)
             return time.perf_counter() - t0, np.asarray(st.array)
         base, rows = timed('plain')
-        cold, _ = timed('cold', d/'memo')
+        cold, written = timed('cold', d/'memo')
         warm, again = timed('warm', d/'memo')
-        assert np.array_equal(again, _), "the memo's rows are not the ones written"
+        assert np.array_equal(again, written), "the memo's rows are not the ones written"
         print(f"{a.clips} clips x {len(views)} views of the real SoundNet ({cfg.features.sound_extractor}):")
         print(f"  no memo (baseline)      {base:7.1f} s   1.00")
         print(f"  empty memo (first run)  {cold:7.1f} s   {cold/base:5.2f}")

@@ -129,7 +129,7 @@ def _finish_chunk(out:Path, arr:np.memmap, c:int, bad:list):
 # %% ../nbs/08_features.ipynb 19
 class FeatureMemo:
     "One feature row per input (a sound's or an image's path) in a cache folder, shared by every store made the same way."
-    KEYS = ('extractor', 'weights', 'layer', 'preprocessing', 'dim', 'dtype', 'preset_hash', 'package_version')
+    KEYS = tuple(k for k in MATCH_KEYS if k not in ('preset', 'manifest_hash', 'chunk_size')) + ('package_version',)   # a store's, less which one
     def __init__(self, root:str|Path, # The cache folder (`s2i_home('features')` in a pipeline run)
                  meta:dict): # A store's metadata (`FeatureStore.meta`): its `KEYS` name the memo's folder
         made = {k: meta[k] for k in self.KEYS}
