@@ -153,10 +153,11 @@ def s2i_generate(sounds:Param("Sound files: any recording (WAV, FLAC, MP3, M4A..
                  ckpt:str='runs/digits', # A run folder written by `s2i train`
                  scale:int=1, # Enlarge the images this many times (nearest neighbour)
                  device:str=None, # Device (default: CUDA when present)
-                 temperature:float=1., # Scale of GAN 1's noise: 1 as trained; above 1 a class's pictures differ more
+                 temperature:float=None, # Scale of GAN 1's noise: 1 as trained; above 1 a class's pictures differ more (default: the run's preset's)
+                 tries:int=None, # Draws tried per sound, the first the image network names as the heard class kept (default: the run's preset's)
                 ):
     "Turn sound files into images with a trained run; each unusable sound is named on its own line (exit code 1)."
-    gen = SoundToImage.from_dir(ckpt, device=device, temperature=temperature)(list(sounds), skip_bad=True)
+    gen = SoundToImage.from_dir(ckpt, device=device, temperature=temperature, tries=tries)(list(sounds), skip_bad=True)
     out = Path(out)
     names = {}
     for snd,im in zip(gen.sources, gen.images):
@@ -173,10 +174,11 @@ def s2i_generate(sounds:Param("Sound files: any recording (WAV, FLAC, MP3, M4A..
 def s2i_evaluate(ckpt:str='runs/digits', # A run folder written by `s2i train`
                  out:str=None, # Report folder (default: CKPT/report)
                  split:str='valid', # Manifest split to evaluate on
-                 temperature:float=1., # Scale of GAN 1's noise when drawing (as `s2i generate --temperature`)
+                 temperature:float=None, # Scale of GAN 1's noise when drawing (as `s2i generate --temperature`; default: the run's preset's)
+                 tries:int=None, # Draws tried per sound (as `s2i generate --tries`; default: the run's preset's)
                 ):
     "Score a trained run on its held-out clips (per clip and balanced, with intervals and chance); write the report."
-    m = evaluate_run(ckpt, out, split=split, quiet=True, temperature=temperature)
+    m = evaluate_run(ckpt, out, split=split, quiet=True, temperature=temperature, tries=tries)
     print(report_lines(m))
     print(f"wrote {Path(out) if out else RunDir(ckpt).report}")
 

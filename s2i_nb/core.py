@@ -18,7 +18,7 @@ warnings.filterwarnings('ignore', message=r'`torch\.jit\.script` is deprecated',
 # %% auto 0
 __all__ = ['PRESETS', 'DEFAULT_PRESET', 'PLUGINS', 'PLUGIN_GROUP', 'UsageError', 'in_terminal', 'get_device', 'seed_everything',
            'infer', 'torch_threads', 's2i_home', 'atomic_write', 'AudioConfig', 'ImageConfig', 'FeatureConfig',
-           'CurationConfig', 'MultimodalConfig', 'GANConfig', 'Preset', 'json_digest', 'register_preset',
+           'CurationConfig', 'MultimodalConfig', 'GANConfig', 'DrawConfig', 'Preset', 'json_digest', 'register_preset',
            'plugin_modules', 'load_plugins', 'get_preset']
 
 # %% ../nbs/00_core.ipynb 7
@@ -187,6 +187,13 @@ class GANConfig:
 
 # %% ../nbs/00_core.ipynb 39
 @dataclass
+class DrawConfig:
+    "How a trained model draws each sound's picture (inference only: changing it retrains no stage)."
+    tries:int=1 # Draws of GAN 1's noise tried per sound: the first whose picture the image network names as the heard class is kept (1: the first draw, the paper)
+    temperature:float=1. # Scale of GAN 1's noise: 1 as GAN 1 was trained; above 1 a class's pictures differ more
+
+# %% ../nbs/00_core.ipynb 41
+@dataclass
 class Preset:
     "All the numbers of one run of the method."
     name:str='paper' # Preset name
@@ -199,8 +206,9 @@ class Preset:
     multimodal:MultimodalConfig=field(default_factory=MultimodalConfig) # Multimodal layers
     gan2:GANConfig=field(default_factory=GANConfig) # GAN 2: image feature -> image
     gan1:GANConfig=field(default_factory=lambda: GANConfig(critic_loss_weight=0.001)) # GAN 1: sound -> image feature
+    draw:DrawConfig=field(default_factory=DrawConfig) # How the trained model draws each sound's picture
 
-# %% ../nbs/00_core.ipynb 41
+# %% ../nbs/00_core.ipynb 43
 @patch
 def validate(self:Preset) -> Preset:
     "Check that the sizes of the stages agree; raise `ValueError` naming the first that does not."
@@ -219,6 +227,12 @@ def validate(self:Preset) -> Preset:
     if self.gan1.train_on != 'pairs': raise UsageError("gan1.train_on must be 'pairs': GAN 1 learns from sounds")
     if self.gan1.feat_weight: raise UsageError("gan1.feat_weight must be 0: GAN 1 draws features, not pictures")
     if self.gan2.feat_weight < 0: raise UsageError(f"gan2.feat_weight must be at least 0, not {self.gan2.feat_weight}")
+    if self.draw.tries < 1: raise UsageError(f"draw.tries must be at least 1, not {self.draw.tries}")
+    if not self.draw.temperature >= 0: raise UsageError(f"draw.temperature must be at least 0, not {self.draw.temperature}")
+    if self.draw.tries > 1 and not self.gan1.nz: raise UsageError(f"draw.tries={self.draw.tries} needs noise to draw again: set gan1.nz")
+    if self.draw.tries > 1 and f.image_classifier != f.image_extractor:
+        raise UsageError(f"draw.tries={self.draw.tries} needs the image classifier to be the image extractor's network, "
+                         f"not {f.image_classifier!r} and {f.image_extractor!r}")
     m = self.multimodal
     if m.view_shifts < 1 or any(g <= 0 for g in m.view_gains):
         raise UsageError(f"multimodal.view_shifts must be at least 1 and view_gains positive, not {m.view_shifts}, {m.view_gains}")
@@ -230,7 +244,7 @@ def validate(self:Preset) -> Preset:
         raise UsageError(f"audio.crop must be 'center' or 'start', not {self.audio.crop!r}")
     return self
 
-# %% ../nbs/00_core.ipynb 43
+# %% ../nbs/00_core.ipynb 45
 def _from_dict(cls, d:dict):
     "Build dataclass `cls` from a (nested) dict, refusing unknown keys."
     known = {f.name:f for f in fields(cls)}
@@ -255,20 +269,20 @@ def from_dict(cls:Preset, d:dict) -> Preset:
     "Build a preset from nested dicts (as written by `to_dict` or read from JSON)."
     return _from_dict(cls, d).validate()
 
-# %% ../nbs/00_core.ipynb 45
+# %% ../nbs/00_core.ipynb 47
 def json_digest(d, # Anything `json.dumps` writes
                 n:int=12) -> str: # Hex digits kept
     "Short SHA-256 of `d` as sorted JSON: the name of a cache entry made from `d`."
     return hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:n]
 
-# %% ../nbs/00_core.ipynb 47
+# %% ../nbs/00_core.ipynb 49
 @patch
 def hash(self:Preset, *keys:str) -> str:
     "Short digest of the whole preset, or of the named sections only (e.g. 'audio', 'features')."
     d = self.to_dict()
     return json_digest({k:d[k] for k in keys} if keys else d)
 
-# %% ../nbs/00_core.ipynb 49
+# %% ../nbs/00_core.ipynb 51
 @patch
 def save(self:Preset, path:str|Path) -> Path:
     "Write the preset as JSON to `path`."
@@ -280,7 +294,7 @@ def load(cls:Preset, path:str|Path) -> Preset:
     "Read a preset written by `save`."
     return cls.from_dict(json.loads(Path(path).read_text()))
 
-# %% ../nbs/00_core.ipynb 51
+# %% ../nbs/00_core.ipynb 53
 @patch
 def update(self:Preset, **kwargs) -> Preset:
     "A copy of the preset with dotted fields (`'gan1.epochs'`) replaced."
@@ -299,7 +313,7 @@ def _field_names(d:dict, prefix:str='') -> list:
     return [n for k,v in d.items()
             for n in (_field_names(v, f'{prefix}{k}.') if isinstance(v, dict) else [f'{prefix}{k}'])]
 
-# %% ../nbs/00_core.ipynb 53
+# %% ../nbs/00_core.ipynb 55
 def _parse_value(text:str, like,
                  optional:bool=False): # The field may be None ('null')
     "The value `text` means for a field whose current value is `like`."
@@ -340,13 +354,13 @@ def set(self:Preset, *assignments:str) -> Preset:
         except ValueError as e: raise UsageError(f"{k}: {e}") from None
     return self.update(**kw)
 
-# %% ../nbs/00_core.ipynb 55
+# %% ../nbs/00_core.ipynb 57
 def _paper_preset() -> Preset: return Preset()
 
 PRESETS = {'paper': _paper_preset} # Presets by name: the paper's, then those the plugins register
 DEFAULT_PRESET = 'digits' # What commands and functions use when no preset is named (registered by `06b_digits`)
 
-# %% ../nbs/00_core.ipynb 57
+# %% ../nbs/00_core.ipynb 59
 PLUGINS = ['s2i_nb.networks', 's2i_nb.digits', 's2i_nb.natural', 's2i_nb.natural_nets'] # The package's own: the paper's networks, two presets, the natural preset's networks
 PLUGIN_GROUP = 's2i_nb.plugins' # Entry-point group through which other packages add plugins
 _LOADED = set()
@@ -357,7 +371,7 @@ def register_preset(name:str, # What `--preset` says
     "Add a named preset (replacing one of the same name)."
     PRESETS[name] = make
 
-# %% ../nbs/00_core.ipynb 59
+# %% ../nbs/00_core.ipynb 61
 def plugin_modules() -> dict:
     "`{module: where it is declared}` for the package's `PLUGINS` and every installed `s2i_nb.plugins` entry point."
     eps = importlib.metadata.entry_points(group=PLUGIN_GROUP)
@@ -373,7 +387,7 @@ def load_plugins() -> list:
         _LOADED.add(mod)
     return sorted(_LOADED)
 
-# %% ../nbs/00_core.ipynb 60
+# %% ../nbs/00_core.ipynb 62
 def get_preset(name:str=DEFAULT_PRESET, # A name in `PRESETS`, or a path to a preset JSON file
               ) -> Preset:
     "A fresh copy of a named preset (or one saved as JSON): change it with `update` (values) or `set` (text)."

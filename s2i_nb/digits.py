@@ -266,7 +266,7 @@ DIGITS_VOCAB = [str(i) for i in range(10)]
 
 register_extractor(Extractor('digits_image', 'image', 256, 'body (penultimate Linear, before ReLU)',
     'grey, 32x32 (MNIST padded), [0, 1]', _digits('image'), grey01_input, lambda m,x: m.features(x),
-    from_pixels=pixels01))
+    arch=lambda cfg: DigitsImageNet(cfg.features.dim), from_pixels=pixels01))
 register_extractor(Extractor('digits_sound', 'sound', 256, 'body (penultimate Linear, before ReLU)',
     'mono, 8 kHz, peak-normalised, 1 s (zero-padded / centre)', _digits('sound'), wave_input, lambda m,x: m.features(x),
     arch=lambda cfg: DigitsSoundNet(cfg.features.dim, sr=cfg.audio.sr)))

@@ -220,11 +220,12 @@ def evaluate_run(run:str|Path, # A run folder written by `train`
                  clf:Classifier|None=None, # Evaluation classifier (default: the preset's `features.eval_classifier`)
                  quiet:bool=False,
                  draws:int=2000, # Bootstrap resamples of each interval
-                 temperature:float=1., # Scale of GAN 1's noise when drawing (`SoundToImage`)
+                 temperature:float|None=None, # Scale of GAN 1's noise when drawing (default: the run's `draw.temperature`)
+                 tries:int|None=None, # Draws tried per sound (default: the run's `draw.tries`, `SoundToImage`)
                 ) -> dict:
     "Score a trained run on its held-out clips (each drawn once) and write the report; returns the metrics."
     rd = RunDir(run); root = rd.root; out = Path(out) if out is not None else rd.report
-    s2i = SoundToImage.from_dir(root, temperature=temperature)
+    s2i = SoundToImage.from_dir(root, temperature=temperature, tries=tries)
     cfg = s2i.cfg
     if src is None: src = pair_source(rd.spec()['source'], cfg)
     man = rd.manifest()   # read once: the kept pairs and every held-out clip
@@ -257,7 +258,7 @@ def evaluate_run(run:str|Path, # A run folder written by `train`
         ev = dict(n=len(ev_paths), **accuracy_report(every.truth, ev_pred, draws),
                   per_class_accuracy={k: float(v) for k,v in acc.items()},
                   clip_predictions=dict(clip=ev_paths, truth=list(every.truth), pred=list(ev_pred)))
-    m = dict(run=str(root), preset=cfg.name, split=split, temperature=temperature, n=len(first), n_pairs=int(len(rows)),
+    m = dict(run=str(root), preset=cfg.name, split=split, temperature=s2i.temperature, tries=s2i.tries, n=len(first), n_pairs=int(len(rows)),
              classifier=network_name(cfg, 'eval_classifier'), classifier_accuracy=clf.metrics,
              class_accuracy=sg['accuracy']['value'], balanced_accuracy=sg['balanced']['value'],
              gan2_true_feature_accuracy=st['accuracy']['value'], original_accuracy=so['accuracy']['value'],

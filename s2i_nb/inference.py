@@ -7,17 +7,17 @@ from __future__ import annotations
 import json, hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-import numpy as np, pandas as pd, torch, torch.nn as nn
+import numpy as np, pandas as pd, torch, torch.nn as nn, torch.nn.functional as F
 from .core import *
 from .media import MediaError, read_audio, prepare_audio
-from .networks import get_extractor, network_name, sound_architecture
+from .networks import Classifier, get_extractor, network_name, sound_architecture
 from .multimodal import MultimodalLayers, load_multimodal
 from .curation import read_manifest
 from .features import FeatureStore
 from .gan_nets import load_gan, generate, to_pil
 
 # %% auto 0
-__all__ = ['RunDir', 'Generated', 'sound_noise', 'SoundToImage']
+__all__ = ['RunDir', 'kept_draw', 'image_picker', 'save_picker', 'Generated', 'sound_noise', 'SoundToImage']
 
 # %% ../nbs/14_inference.ipynb 6
 class RunDir:
@@ -66,7 +66,31 @@ class RunDir:
     @property
     def ablations(self) -> Path: return self.root/'ablations'
 
-# %% ../nbs/14_inference.ipynb 8
+# %% ../nbs/14_inference.ipynb 9
+def kept_draw(named:torch.Tensor, # `(tries, n)`: whether the image network names each draw's picture as the heard class
+              scores:torch.Tensor, # `(tries, n)`: its log-probability of the heard class
+              known:torch.Tensor, # `(n,)`: whether it knows the heard class at all
+             ) -> torch.Tensor:
+    "Which draw each sound keeps: the first named as heard, else the one scoring the heard class highest (draw 0 for a class it does not know)."
+    best = torch.where(named.any(0), named.float().argmax(0), scores.argmax(0))
+    return torch.where(known, best, torch.zeros_like(best))
+
+def image_picker(cfg:Preset, # The run's preset (its image extractor's architecture, `from_pixels`)
+                 weights:dict, # The network's state dict
+                 vocab:list, # Its class names, in output order
+                ) -> Classifier:
+    "The image network that checks each draw (`draw.tries`), as a `Classifier` of pictures in [-1, 1]."
+    ext = get_extractor(network_name(cfg, 'image_extractor'))
+    if ext.arch is None or ext.from_pixels is None: raise UsageError(f"image extractor {ext.name!r} cannot check pictures: it registers no architecture or from_pixels")
+    net = ext.arch(cfg); net.load_state_dict(weights)
+    return Classifier(net.eval(), ext.prep, list(vocab), predict=lambda m, x: F.log_softmax(m(ext.from_pixels(x)), 1))
+
+def save_picker(run:RunDir, clf:Classifier) -> dict:
+    "Write the image network that checks each draw beside the run (`picker.pt`): its entry in `s2i.json`."
+    with atomic_write(run.root/'picker.pt') as t: torch.save(clf.model.state_dict(), t)
+    return {'weights': 'picker.pt', 'vocab': list(clf.vocab)}
+
+# %% ../nbs/14_inference.ipynb 10
 @dataclass
 class Generated:
     "Images generated from sounds, with their tensor, GAN 1's image features, their sources and the unusable inputs."
@@ -81,9 +105,11 @@ class Generated:
 def sound_noise(waves:np.ndarray, # Prepared waveforms `(n, samples)`
                 nz:int, # Noise channels of GAN 1 (0: none)
                 temperature:float=1., # Scale of the noise: 1 as GAN 1 was trained, above 1 further from the class's picture
+                draw:int=0, # Which of the sound's draws: 0 the first (the one `tries=1` keeps), k its k-th other
                ) -> torch.Tensor:
     "GAN 1's noise `(n, nz)` drawn from each waveform itself (seeded by its bytes): one sound, one picture; two, two."
-    seed = lambda w: int.from_bytes(hashlib.sha256(np.ascontiguousarray(w, np.float32).tobytes()).digest()[:8], 'little')
+    seed = lambda w: (int.from_bytes(hashlib.sha256(np.ascontiguousarray(w, np.float32).tobytes()).digest()[:8], 'little')
+                      + draw*0x9E3779B97F4A7C15) % 2**64
     z = torch.stack([torch.randn(nz, generator=torch.Generator().manual_seed(seed(w))) for w in waves]) if len(waves) else torch.zeros(0, nz)
     return z*temperature
 
@@ -92,23 +118,37 @@ class SoundToImage:
     def __init__(self, cfg:Preset, sound_net:nn.Module, multimodal:MultimodalLayers, gan1:nn.Module, gan2:nn.Module,
                  vocab:list|None=None, # Class names of the training pairs
                  device=None, # Where to compute (default: CUDA when present, see `get_device`)
-                 temperature:float=1.): # Scale of GAN 1's noise (`sound_noise`): 1 as trained; more: pictures spread more
+                 temperature:float|None=None, # Scale of GAN 1's noise (`sound_noise`; default: the preset's `draw.temperature`)
+                 picker:Classifier|None=None, # The image network that checks each draw (`image_picker`), needed for `tries` > 1
+                 tries:int|None=None): # Draws tried per sound (default: the preset's `draw.tries`; 1: the first draw)
+        temperature = cfg.draw.temperature if temperature is None else temperature
         if not temperature >= 0: raise UsageError(f"temperature must be at least 0, not {temperature}")
         self.cfg,self.vocab,self.device,self.temperature = cfg,vocab,get_device(device),temperature
+        self.tries = cfg.draw.tries if tries is None else tries
+        if self.tries < 1: raise UsageError(f"tries must be at least 1, not {self.tries}")
+        if self.tries > 1 and (picker is None or not gan1.nz or not vocab):
+            raise UsageError(f"tries={self.tries} needs GAN 1's noise, the run's classes and the image network that checks each draw (picker)")
         self.ext = get_extractor(network_name(cfg, 'sound_extractor'))
         self.sound_net,self.multimodal,self.gan1,self.gan2 = (
             m.to(self.device).eval() for m in (sound_net, multimodal, gan1, gan2))
+        self.picker = picker
+        if picker is not None: picker.model.to(self.device).eval()
 
     @classmethod
     def from_dir(cls, path:str|Path, # A run folder written by `train`
-                 device=None, temperature:float=1.) -> SoundToImage:
+                 device=None,
+                 temperature:float|None=None, # Scale of GAN 1's noise (default: the run's preset's `draw.temperature`)
+                 tries:int|None=None) -> SoundToImage: # Draws tried per sound (default: the run's preset's `draw.tries`)
         "Load every stage from a run folder (its `s2i.json`); weights load with `weights_only=True`."
         run = RunDir(path); spec = run.spec(); root = run.root
         cfg = Preset.from_dict(spec['preset'])
         snd = sound_architecture(cfg)
         snd.load_state_dict(torch.load(root/spec['sound_extractor'], map_location='cpu', weights_only=True))
         g1,_,_ = load_gan(root/spec['gan1']); g2,_,_ = load_gan(root/spec['gan2'])
-        return cls(cfg, snd, load_multimodal(root/spec['multimodal']), g1, g2, spec.get('vocab'), device, temperature)
+        pk = spec.get('picker')
+        picker = pk and image_picker(cfg, torch.load(root/pk['weights'], map_location='cpu', weights_only=True), pk['vocab'])
+        return cls(cfg, snd, load_multimodal(root/spec['multimodal']), g1, g2, spec.get('vocab'), device, temperature,
+                   picker, tries)
 
     def prepared(self, x, # A path, a list of paths, a waveform `(samples,)` or a batch `(n, samples)`
                  sr:int|None=None, # Sample rate of array input (default: the preset's)
@@ -141,6 +181,22 @@ class SoundToImage:
         s = self.ext.forward(self.sound_net, xb).float()
         return self.gan1.features(self.multimodal.hid(x_snd=s), z)
 
+    @torch.no_grad()
+    def tried_features(self, xb:torch.Tensor, # Prepared inputs
+                       waves:np.ndarray, # Their waveforms (each seeds its own draws, `sound_noise`)
+                      ) -> torch.Tensor:
+        "GAN 1's image feature of the draw each sound keeps: the first of `tries` whose picture the image network names as the heard class."
+        h = self.multimodal.hid(x_snd=self.ext.forward(self.sound_net, xb).float())
+        heard = np.asarray(self.vocab)[self.multimodal.out(self.multimodal.act(h)).argmax(1).cpu().numpy()]
+        known = torch.tensor([c in self.picker.vocab for c in heard], device=xb.device)
+        cols = [self.picker.vocab.index(c) for c in self.vocab if c in self.picker.vocab]   # the classes both know
+        col = torch.tensor([cols.index(self.picker.vocab.index(c)) if k else 0 for c,k in zip(heard, known)], device=xb.device)
+        feats = torch.stack([self.gan1.features(h, sound_noise(waves, self.gan1.nz, self.temperature, k).to(xb.device))
+                             for k in range(self.tries)])   # (tries, n, dim)
+        lp = self.picker.log_probs(self.gan2(feats.flatten(0, 1)))[:, cols].view(self.tries, len(xb), len(cols))
+        keep = kept_draw(lp.argmax(2) == col, lp.gather(2, col[None, :, None].expand(self.tries, -1, 1))[..., 0], known)
+        return feats[keep, torch.arange(len(xb), device=xb.device)]
+
     def __call__(self, x, # Sound file(s), video(s), a waveform or a batch of waveforms
                  sr:int|None=None, # Sample rate of array input (default: the preset's)
                  bs:int=256, # Batch size
@@ -153,7 +209,8 @@ class SoundToImage:
         if not len(w): return Generated([], torch.zeros(0, im.channels, im.size, im.size),
                                         torch.zeros(0, self.cfg.features.dim), [], errs)
         x,z = torch.stack([self.ext.prep(v) for v in w]),sound_noise(w, self.gan1.nz, self.temperature)
-        feats = torch.cat([infer(self.gan1, x[i:i+bs], lambda xb, zb=z[i:i+bs]: self.image_features(xb, zb.to(xb.device)))
-                           for i in range(0, len(x), bs)])
+        if self.tries > 1: one = lambda i: lambda xb: self.tried_features(xb, w[i:i+bs])
+        else: one = lambda i: lambda xb: self.image_features(xb, z[i:i+bs].to(xb.device))
+        feats = torch.cat([infer(self.gan1, x[i:i+bs], one(i), bs) for i in range(0, len(x), bs)])
         t = generate(self.gan2, feats, bs)
         return Generated(to_pil(t), t, feats, srcs, errs)

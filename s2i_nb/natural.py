@@ -33,7 +33,8 @@ def natural_preset() -> Preset:
         gan2=GANConfig(ngf=32, ndf=32, n_down=5, n_critic_layers=2, dropout=0.5, l1_weight=10., feat_weight=100.,
                        critic_loss_weight=1., lr=2e-4, epochs=3, bs=64, train_on='collection'),
         gan1=GANConfig(ngf=32, ndf=32, n_down=5, n_critic_layers=2, dropout=0.5, l1_weight=100.,
-                       critic_loss_weight=0.001, lr=2e-4, epochs=10, bs=16, nz=8, draws=4))
+                       critic_loss_weight=0.001, lr=2e-4, epochs=10, bs=16, nz=8, draws=4),
+        draw=DrawConfig(tries=8, temperature=1.5))
 
 register_preset('natural', natural_preset)
 

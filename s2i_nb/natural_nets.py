@@ -188,7 +188,7 @@ def _judge(cfg:Preset, **ctx) -> Classifier:
 
 register_extractor(Extractor('natural_image', 'image', 256, 'body (256-d Linear, before ReLU)',
     'RGB, 32x32, [0, 1] (CIFAR-10 mean/std inside the network)', _natural('image'), rgb01_input,
-    lambda m,x: m.features(x), from_pixels=pixels01))
+    lambda m,x: m.features(x), arch=lambda cfg: NaturalImageNet(cfg.features.dim), from_pixels=pixels01))
 register_classifier('natural_image', lambda cfg, **ctx: Classifier(_natural('image')(cfg, **ctx), rgb01_input,
                                                                    CIFAR10_CLASSES))
 register_classifier('natural_judge', _judge)

@@ -23,7 +23,7 @@ from .multimodal import multimodal_learner, fit_multimodal, export_multimodal, s
 from .gan_nets import load_gan
 from .feat2img import train_gan2, collection_gan2
 from .snd2feat import train_gan1
-from .inference import RunDir
+from .inference import RunDir, save_picker
 from .evaluation import evaluate_run, run_ablations, bootstrap_interval, md_table, pct
 from .metrics import frechet_distance
 
@@ -42,7 +42,7 @@ _SECTIONS = {'curation': ('audio', 'image', 'features', 'curation'),
              'multimodal': ('audio', 'image', 'features', 'curation', 'multimodal'),
              'gan2': ('audio', 'image', 'features', 'curation', 'gan2'),
              'gan1': ('audio', 'image', 'features', 'curation', 'multimodal', 'gan2', 'gan1'),
-             'report': ('audio', 'image', 'features', 'curation', 'multimodal', 'gan2', 'gan1')}
+             'report': ('audio', 'image', 'features', 'curation', 'multimodal', 'gan2', 'gan1', 'draw')}
 
 def stage_key(cfg:Preset, stage:str, source:str) -> str:
     "Digest of what `stage` depends on: the preset sections up to it, the seed and the data source."
@@ -101,7 +101,6 @@ class Run:
 
     @property
     def bars(self) -> bool: return not self.quiet and in_terminal()   # a log file gets one line per stage and epoch
-
     @property
     def shard(self) -> tuple: return (rank_distrib(), world_size())
     @property
@@ -185,6 +184,7 @@ def run_gan1(run:Run) -> dict:
 def run_report(run:Run) -> dict:
     "Score the trained model on the held-out clips and write `report/` (paper 5.4), with the run's evaluation classifier if it was given."
     if not is_main(): return {}
+    write_run_spec(run)   # the model as the preset draws now (`draw` changes the report only)
     return {'metrics': evaluate_run(run.root, src=run.src, clf=run.nets.get('eval_classifier'), quiet=run.quiet)}
 
 STAGE_FNS = {'curation': run_curation, 'features': run_features, 'multimodal': run_multimodal,
@@ -192,15 +192,15 @@ STAGE_FNS = {'curation': run_curation, 'features': run_features, 'multimodal': r
 
 # %% ../nbs/16_pipeline.ipynb 28
 def write_run_spec(run:Run):
-    "Write `s2i.json` (and the sound network's weights), which `SoundToImage.from_dir` reads."
+    "Write `s2i.json` (and the sound network's weights, and with `draw.tries` > 1 the image network's), which `SoundToImage.from_dir` reads."
     d = run.dir
     with atomic_write(d.sound_extractor_file) as t: torch.save(run.nets['sound_extractor'].state_dict(), t)
     vocab = torch.load(d.multimodal_file, weights_only=True)['vocab']
     spec = {'format': 's2i_nb/1', 'preset': run.cfg.to_dict(), 'sound_extractor': d.relative(d.sound_extractor_file),
             'multimodal': d.relative(d.multimodal_file), 'gan1': d.relative(d.gan('gan1')),
             'gan2': d.relative(d.gan('gan2')), 'vocab': vocab,
-            'source': source_name(run.source, run.cfg),
-            'held_out': sorted(run.held_out or [])}
+            'source': source_name(run.source, run.cfg), 'held_out': sorted(run.held_out or [])}
+    if run.cfg.draw.tries > 1: spec['picker'] = save_picker(d, run.nets['image_classifier'])
     with atomic_write(d.spec_file) as t: t.write_text(json.dumps(spec, indent=1))
 
 # %% ../nbs/16_pipeline.ipynb 30

@@ -131,13 +131,34 @@ def test_natural_crossval(natural_run, tmp_path):
     assert all((tmp_path/'cv'/f'fold{f}-seed1'/'report'/'judge_features.npz').is_file() for f in (3, 4))
 
 def test_natural_temperature(natural_run):
-    "GAN 1's noise temperature: 1 is the default draw, other values draw other pictures, the same sound stays deterministic."
+    "GAN 1's noise temperature: the preset's is the default draw, other values draw other pictures, the same sound stays deterministic."
     out, _ = natural_run
     import torch
     from s2i_nb.inference import SoundToImage
     from s2i_nb.datasets import find_natural_data, esc50_clips
     clip = esc50_clips(find_natural_data(download=False), folds=(4,)).path[0]
-    draw = lambda t=None: (SoundToImage.from_dir(out) if t is None else SoundToImage.from_dir(out, temperature=t))(clip).features
-    default, one, hot, none = draw(), draw(1.), draw(2.), draw(0.)
-    assert torch.allclose(default, one, atol=1e-6) and torch.allclose(hot, draw(2.), atol=1e-6)
+    draw = lambda t=None: (SoundToImage.from_dir(out, tries=1) if t is None else SoundToImage.from_dir(out, temperature=t, tries=1))(clip).features
+    default, preset, hot, none = draw(), draw(1.5), draw(2.), draw(0.)
+    assert torch.allclose(default, preset, atol=1e-6) and torch.allclose(hot, draw(2.), atol=1e-6)
     assert not torch.allclose(hot, default, atol=1e-4) and not torch.allclose(none, default, atol=1e-4)
+
+def test_natural_tries(natural_run):
+    "The preset tries eight draws per sound and keeps the image network's weights beside the run, so the folder draws alone."
+    out, m = natural_run
+    import torch
+    from s2i_nb.inference import SoundToImage
+    from s2i_nb.datasets import find_natural_data, esc50_clips
+    spec = json.loads((out/'s2i.json').read_text())
+    assert spec['preset']['draw'] == {'tries': 8, 'temperature': 1.5} and (m['tries'], m['temperature']) == (8, 1.5)
+    assert spec['picker']['vocab'][:2] == ['airplane', 'automobile'] and (out/spec['picker']['weights']).is_file()
+    clips = list(esc50_clips(find_natural_data(download=False), folds=(4,)).path[:12])
+    s2i, first = SoundToImage.from_dir(out), SoundToImage.from_dir(out, tries=1)
+    kept, one = s2i(clips), first(clips)
+    assert torch.allclose(s2i(clips).tensor, kept.tensor, atol=1e-5)   # the same sounds, the same pictures
+    heard = s2i.multimodal.out(s2i.multimodal.act(s2i.multimodal.hid(
+        x_snd=s2i.ext.forward(s2i.sound_net, torch.stack([s2i.ext.prep(w) for w in s2i.waves(clips)])).float()))).argmax(1)
+    six = [s2i.picker.vocab.index(c) for c in s2i.vocab]
+    named = lambda g: (s2i.picker.log_probs(g.tensor)[:, six].argmax(1) == heard).numpy()
+    assert named(kept).sum() >= named(one).sum()
+    nf = torch.from_numpy(named(one))
+    assert torch.allclose(kept.features[nf], one.features[nf], atol=1e-4)   # named right at once: kept
