@@ -132,7 +132,10 @@ class SoundToImage:
         self.sound_net,self.multimodal,self.gan1,self.gan2 = (
             m.to(self.device).eval() for m in (sound_net, multimodal, gan1, gan2))
         self.picker = picker
-        if picker is not None: picker.model.to(self.device).eval()
+        if picker is not None:
+            picker.model.to(self.device).eval()
+            self.known = [c for c in vocab or [] if c in picker.vocab]   # the classes both know, in the run's order
+            self.known_cols = [picker.vocab.index(c) for c in self.known]
 
     @classmethod
     def from_dir(cls, path:str|Path, # A run folder written by `train`
@@ -188,12 +191,11 @@ class SoundToImage:
         "GAN 1's image feature of the draw each sound keeps: the first of `tries` whose picture the image network names as the heard class."
         h = self.multimodal.hid(x_snd=self.ext.forward(self.sound_net, xb).float())
         heard = np.asarray(self.vocab)[self.multimodal.out(self.multimodal.act(h)).argmax(1).cpu().numpy()]
-        known = torch.tensor([c in self.picker.vocab for c in heard], device=xb.device)
-        cols = [self.picker.vocab.index(c) for c in self.vocab if c in self.picker.vocab]   # the classes both know
-        col = torch.tensor([cols.index(self.picker.vocab.index(c)) if k else 0 for c,k in zip(heard, known)], device=xb.device)
+        known = torch.tensor([c in self.known for c in heard], device=xb.device)
+        col = torch.tensor([self.known.index(c) if c in self.known else 0 for c in heard], device=xb.device)
         feats = torch.stack([self.gan1.features(h, sound_noise(waves, self.gan1.nz, self.temperature, k).to(xb.device))
                              for k in range(self.tries)])   # (tries, n, dim)
-        lp = self.picker.log_probs(self.gan2(feats.flatten(0, 1)))[:, cols].view(self.tries, len(xb), len(cols))
+        lp = self.picker.log_probs(self.gan2(feats.flatten(0, 1)))[:, self.known_cols].view(self.tries, len(xb), len(self.known))
         keep = kept_draw(lp.argmax(2) == col, lp.gather(2, col[None, :, None].expand(self.tries, -1, 1))[..., 0], known)
         return feats[keep, torch.arange(len(xb), device=xb.device)]
 

@@ -184,7 +184,7 @@ def run_gan1(run:Run) -> dict:
 def run_report(run:Run) -> dict:
     "Score the trained model on the held-out clips and write `report/` (paper 5.4), with the run's evaluation classifier if it was given."
     if not is_main(): return {}
-    write_run_spec(run)   # the model as the preset draws now (`draw` changes the report only)
+    if Preset.from_dict(run.dir.spec()['preset']) != run.cfg: write_run_spec(run)   # `draw` changed: only the report redoes
     return {'metrics': evaluate_run(run.root, src=run.src, clf=run.nets.get('eval_classifier'), quiet=run.quiet)}
 
 STAGE_FNS = {'curation': run_curation, 'features': run_features, 'multimodal': run_multimodal,
