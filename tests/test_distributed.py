@@ -48,8 +48,10 @@ def test_learners_train_in_sync_and_match_one_process(runs, tmp_path):
     # the multimodal layers agreed to ~1e-6 on one machine and drifted to 0.02 (max) and 2.5e-3 (mean) on a fresh one, their
     # losses still within 2e-4 of each other after 8 steps; the GANs (instance norm over the 2x2 maps near the bottleneck
     # amplifying it further) were seen up to 0.03 and 2.8e-3 on outputs in [-1, 1]. What checks the learners is the ranks being
-    # in sync at every step and the losses agreeing to 1e-3; these bounds say that the outputs end where the losses do
-    tol = (0.1, 0.01)   # the same bounds for every learner
+    # in sync at every step and the losses agreeing to 1e-3; these bounds say that the outputs end where the losses do.
+    # A fresh CI machine's digit networks (stop 42) gave GAN 1 outputs 0.099 (max) and 0.0108 (mean) apart, the same with the
+    # code of the stop before, so the GANs' bounds are twice the multimodal layers'
+    tols = {'multimodal': (0.1, 0.01), 'gan2': (0.2, 0.02), 'gan1': (0.2, 0.02)}
     for kind in ('multimodal', 'gan2', 'gan1'):
         (s2, w2), (s1, w1) = _load(tmp_path/'two', kind), _load(tmp_path/'one', kind)
         assert (s2['world'], s2['bs_per_process'], s1['bs_per_process']) == (2, 8, 16)
@@ -59,7 +61,7 @@ def test_learners_train_in_sync_and_match_one_process(runs, tmp_path):
         np.testing.assert_allclose(l2, l1, rtol=1e-3, err_msg=kind)
         if kind == 'multimodal': assert l2[-1] < 0.8*l2[0]
         d = (w2['outputs'] - w1['outputs']).abs()
-        assert d.max() < tol[0] and d.mean() < tol[1], (kind, d.max(), d.mean())
+        assert d.max() < tols[kind][0] and d.mean() < tols[kind][1], (kind, d.max(), d.mean())
         if kind != 'multimodal':   # rank 0 alone wrote one checkpoint, one log (one line per epoch), one stage file
             assert s2['files'] == [f'{kind}.pt', 'history.csv', 'models/last.json', 'models/last.pth'], s2['files']
             hist = pd.read_csv(tmp_path/'two'/kind/'history.csv')
